@@ -6,6 +6,7 @@
 
 pub mod datetime;
 pub mod decimal;
+pub mod extract;
 pub mod fhirpath;
 pub mod index;
 pub mod normalize;

@@ -1,0 +1,97 @@
+//! Index extraction: a resource (as JSON) becomes the typed index entries of every search
+//! parameter the registry defines for its type, resource-level ones included.
+//!
+//! Not extracted: composite parameters (none of Patient, Encounter or Condition has one; their
+//! components would need a row type that keeps the component values together) and `special`
+//! ones (no expression). Values that do not parse (an invalid date, say) are skipped:
+//! validation refuses them before a write, and extraction never fails.
+
+mod date;
+mod numeric;
+mod reference;
+mod string;
+mod token;
+
+use serde_json::Value;
+
+use crate::fhirpath::{evaluate, Item};
+use crate::index::{IndexEntry, IndexValue, ResourceIndex};
+use crate::registry::{registry, Registry, RegistryError, SearchParamDef, SearchParamType};
+
+/// Extracts the index entries of `resource` (of type `resource_type`) using the official
+/// registry.
+pub fn extract(resource_type: &str, resource: &Value) -> Result<ResourceIndex, RegistryError> {
+    Ok(extract_with(registry()?, resource_type, resource))
+}
+
+/// Extracts with a given registry.
+pub fn extract_with(registry: &Registry, resource_type: &str, resource: &Value) -> ResourceIndex {
+    let mut entries = Vec::new();
+    for def in registry.params(resource_type) {
+        extract_param(def, resource, &mut entries);
+    }
+    ResourceIndex { entries }
+}
+
+/// The entries of one parameter, without duplicates.
+pub fn extract_param(def: &SearchParamDef, resource: &Value, out: &mut Vec<IndexEntry>) {
+    let Some(expr) = &def.compiled else {
+        return;
+    };
+    let Ok(items) = evaluate(expr, resource) else {
+        return;
+    };
+    let mut values = Vec::new();
+    for item in &items {
+        values_of(def.param_type, item, resource, &mut values);
+    }
+    let start = out.len();
+    for value in values {
+        let duplicate = out
+            .get(start..)
+            .is_some_and(|seen| seen.iter().any(|e| e.value == value));
+        if !duplicate {
+            out.push(IndexEntry {
+                param: def.code.clone(),
+                value,
+            });
+        }
+    }
+}
+
+fn values_of(
+    param_type: SearchParamType,
+    item: &Item<'_>,
+    root: &Value,
+    out: &mut Vec<IndexValue>,
+) {
+    match param_type {
+        SearchParamType::String => string::values(item, out),
+        SearchParamType::Token => token::values(item, out),
+        SearchParamType::Date => date::values(item, out),
+        SearchParamType::Reference => reference::values(item, root, out),
+        SearchParamType::Quantity => numeric::quantities(item, out),
+        SearchParamType::Number => numeric::numbers(item, out),
+        SearchParamType::Uri => numeric::uris(item, out),
+        SearchParamType::Composite | SearchParamType::Special => {}
+    }
+}
+
+/// The text of a JSON string node or string item.
+fn text<'i>(item: &'i Item<'_>) -> Option<&'i str> {
+    match item {
+        Item::Node {
+            value: Value::String(s),
+            ..
+        } => Some(s),
+        Item::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn str_field<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests;

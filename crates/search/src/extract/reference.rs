@@ -1,0 +1,67 @@
+//! Reference parameters. `Type/id` (also inside an absolute URL, also with `/_history/v`)
+//! fills type and id; absolute URLs, `urn:` references and canonicals also keep the URL;
+//! `Reference.identifier` fills the identifier pair for `:identifier`. References to contained
+//! resources (`#id`) are not indexed: the contained resource is not a separate target.
+
+use serde_json::Value;
+
+use super::{str_field, text};
+use crate::fhirpath::{reference_type, Item};
+use crate::index::IndexValue;
+
+pub(super) fn values(item: &Item<'_>, _root: &Value, out: &mut Vec<IndexValue>) {
+    if let Some(s) = text(item) {
+        if let Some(v) = from_reference(s, None) {
+            out.push(v);
+        }
+        return;
+    }
+    let Item::Node {
+        value: value @ Value::Object(_),
+        ..
+    } = item
+    else {
+        return;
+    };
+    let identifier = value.get("identifier");
+    let ident = identifier
+        .and_then(|i| str_field(i, "value"))
+        .map(|v| (identifier.and_then(|i| str_field(i, "system")), v));
+    match str_field(value, "reference") {
+        Some(r) => {
+            if let Some(v) = from_reference(r, ident) {
+                out.push(v);
+            }
+        }
+        None => {
+            if let Some((system, value)) = ident {
+                out.push(IndexValue::Reference {
+                    target_type: None,
+                    target_id: None,
+                    url: None,
+                    identifier_system: system.map(str::to_owned),
+                    identifier_value: Some(value.to_owned()),
+                });
+            }
+        }
+    }
+}
+
+/// Splits a reference string into type, id and URL.
+fn from_reference(reference: &str, identifier: Option<(Option<&str>, &str)>) -> Option<IndexValue> {
+    if reference.starts_with('#') || reference.is_empty() {
+        return None;
+    }
+    let path = reference.split("/_history/").next().unwrap_or(reference);
+    let target_type = reference_type(reference);
+    let target_id = target_type.and_then(|_| path.rsplit('/').next());
+    let absolute = reference.contains(':');
+    let local = target_type.is_some() && !absolute && path.matches('/').count() == 1;
+    Some(IndexValue::Reference {
+        target_type: target_type.map(str::to_owned),
+        target_id: target_id.map(str::to_owned),
+        url: (!local).then(|| reference.to_owned()),
+        identifier_system: identifier.and_then(|(s, _)| s).map(str::to_owned),
+        identifier_value: identifier.map(|(_, v)| v.to_owned()),
+    })
+}
