@@ -1,1 +1,28 @@
-//! custodian-store
+//! custodian-store: versioned FHIR resource persistence on SQLite and PostgreSQL
+//! (diesel 2 + r2d2).
+//!
+//! - `Store::open("sqlite://data/custodian.db" | "postgres://...", StoreOptions)`
+//! - `Store::transaction(&ctx, |tx| { tx.create(..)?; tx.update(..)?; .. })`: many writes, one
+//!   database transaction (bundles); `Store::create/update/delete` wrap one write each.
+//! - Reads (`read`, `vread`, `history`) return the stored JSON text byte for byte.
+//!
+//! Writers pass a renderer: the store assigns the version id and lastUpdated inside the
+//! transaction and the renderer produces the final JSON with `meta` set.
+
+mod conn;
+mod error;
+mod index_rows;
+pub mod schema;
+mod store;
+mod tx;
+mod types;
+
+pub use conn::{ConnectError, ConnectionManager, DbConn, Synchronous, Target};
+pub use error::{BoxError, StoreError};
+pub use store::{Store, StoreOptions};
+pub use tx::Tx;
+pub use types::{
+    format_instant, new_id, validate_id, validate_type, AuditContext, AuditRecord,
+    ConditionalCreate, DeleteOutcome, HistoryEntry, HistoryPage, HistoryQuery, HistoryScope, Meta,
+    StoredResource, UpdateOutcome, MAX_PAGE_SIZE,
+};

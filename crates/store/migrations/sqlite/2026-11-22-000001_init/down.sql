@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+DROP TABLE conditional_keys;
+DROP TABLE idx_uri;
+DROP TABLE idx_number;
+DROP TABLE idx_quantity;
+DROP TABLE idx_reference;
+DROP TABLE idx_date;
+DROP TABLE idx_token;
+DROP TABLE idx_string;
+DROP TABLE resources;
+DROP TABLE resource_versions;

@@ -1,0 +1,292 @@
+//! Writing and removing search index rows (current versions only), batched per table.
+
+use custodian_search::index::{IndexValue, ResourceIndex};
+use diesel::prelude::*;
+
+use crate::schema::{
+    idx_date, idx_number, idx_quantity, idx_reference, idx_string, idx_token, idx_uri,
+};
+use crate::tx::{on_conn, TxConn};
+
+const STRING: i64 = 1;
+const TOKEN: i64 = 1 << 1;
+const DATE: i64 = 1 << 2;
+const REFERENCE: i64 = 1 << 3;
+const QUANTITY: i64 = 1 << 4;
+const NUMBER: i64 = 1 << 5;
+const URI: i64 = 1 << 6;
+
+/// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters; 9 columns max here).
+const CHUNK: usize = 500;
+
+/// Which index tables `index` writes to (stored in `resources.index_mask`, so an update or
+/// delete only touches the tables that hold rows).
+pub(crate) fn mask(index: &ResourceIndex) -> i64 {
+    index.entries.iter().fold(0, |m, e| {
+        m | match e.value {
+            IndexValue::String { .. } => STRING,
+            IndexValue::Token { .. } => TOKEN,
+            IndexValue::Date { .. } => DATE,
+            IndexValue::Reference { .. } => REFERENCE,
+            IndexValue::Quantity { .. } => QUANTITY,
+            IndexValue::Number { .. } => NUMBER,
+            IndexValue::Uri { .. } => URI,
+        }
+    })
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idx_string)]
+struct StringRow<'a> {
+    res_pk: i64,
+    resource_type: &'a str,
+    param: &'a str,
+    value_normalized: &'a str,
+    value_exact: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idx_token, treat_none_as_default_value = false)]
+struct TokenRow<'a> {
+    res_pk: i64,
+    resource_type: &'a str,
+    param: &'a str,
+    system: Option<&'a str>,
+    code: Option<&'a str>,
+    display: Option<&'a str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idx_date)]
+struct DateRow<'a> {
+    res_pk: i64,
+    resource_type: &'a str,
+    param: &'a str,
+    low: i64,
+    high: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idx_reference, treat_none_as_default_value = false)]
+struct ReferenceRow<'a> {
+    res_pk: i64,
+    resource_type: &'a str,
+    param: &'a str,
+    target_type: Option<&'a str>,
+    target_id: Option<&'a str>,
+    url: Option<&'a str>,
+    identifier_system: Option<&'a str>,
+    identifier_value: Option<&'a str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idx_quantity, treat_none_as_default_value = false)]
+struct QuantityRow<'a> {
+    res_pk: i64,
+    resource_type: &'a str,
+    param: &'a str,
+    value: f64,
+    low: f64,
+    high: f64,
+    system: Option<&'a str>,
+    code: Option<&'a str>,
+    unit: Option<&'a str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idx_number)]
+struct NumberRow<'a> {
+    res_pk: i64,
+    resource_type: &'a str,
+    param: &'a str,
+    value: f64,
+    low: f64,
+    high: f64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idx_uri)]
+struct UriRow<'a> {
+    res_pk: i64,
+    resource_type: &'a str,
+    param: &'a str,
+    uri: &'a str,
+}
+
+#[derive(Default)]
+struct Rows<'a> {
+    string: Vec<StringRow<'a>>,
+    token: Vec<TokenRow<'a>>,
+    date: Vec<DateRow<'a>>,
+    reference: Vec<ReferenceRow<'a>>,
+    quantity: Vec<QuantityRow<'a>>,
+    number: Vec<NumberRow<'a>>,
+    uri: Vec<UriRow<'a>>,
+}
+
+impl<'a> Rows<'a> {
+    fn add(&mut self, res_pk: i64, resource_type: &'a str, index: &'a ResourceIndex) {
+        for e in &index.entries {
+            let param = e.param.as_str();
+            match &e.value {
+                IndexValue::String { normalized, exact } => self.string.push(StringRow {
+                    res_pk,
+                    resource_type,
+                    param,
+                    value_normalized: normalized,
+                    value_exact: exact,
+                }),
+                IndexValue::Token {
+                    system,
+                    code,
+                    display,
+                } => self.token.push(TokenRow {
+                    res_pk,
+                    resource_type,
+                    param,
+                    system: system.as_deref(),
+                    code: code.as_deref(),
+                    display: display.as_deref(),
+                }),
+                IndexValue::Date { low, high } => self.date.push(DateRow {
+                    res_pk,
+                    resource_type,
+                    param,
+                    low: *low,
+                    high: *high,
+                }),
+                IndexValue::Reference {
+                    target_type,
+                    target_id,
+                    url,
+                    identifier_system,
+                    identifier_value,
+                } => self.reference.push(ReferenceRow {
+                    res_pk,
+                    resource_type,
+                    param,
+                    target_type: target_type.as_deref(),
+                    target_id: target_id.as_deref(),
+                    url: url.as_deref(),
+                    identifier_system: identifier_system.as_deref(),
+                    identifier_value: identifier_value.as_deref(),
+                }),
+                IndexValue::Quantity {
+                    value,
+                    low,
+                    high,
+                    system,
+                    code,
+                    unit,
+                } => self.quantity.push(QuantityRow {
+                    res_pk,
+                    resource_type,
+                    param,
+                    value: *value,
+                    low: *low,
+                    high: *high,
+                    system: system.as_deref(),
+                    code: code.as_deref(),
+                    unit: unit.as_deref(),
+                }),
+                IndexValue::Number { value, low, high } => self.number.push(NumberRow {
+                    res_pk,
+                    resource_type,
+                    param,
+                    value: *value,
+                    low: *low,
+                    high: *high,
+                }),
+                IndexValue::Uri { uri } => self.uri.push(UriRow {
+                    res_pk,
+                    resource_type,
+                    param,
+                    uri,
+                }),
+            }
+        }
+    }
+
+    fn write(&self, conn: &mut TxConn<'_>) -> QueryResult<()> {
+        on_conn!(conn, |c| {
+            for chunk in self.string.chunks(CHUNK) {
+                diesel::insert_into(idx_string::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in self.token.chunks(CHUNK) {
+                diesel::insert_into(idx_token::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in self.date.chunks(CHUNK) {
+                diesel::insert_into(idx_date::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in self.reference.chunks(CHUNK) {
+                diesel::insert_into(idx_reference::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in self.quantity.chunks(CHUNK) {
+                diesel::insert_into(idx_quantity::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in self.number.chunks(CHUNK) {
+                diesel::insert_into(idx_number::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in self.uri.chunks(CHUNK) {
+                diesel::insert_into(idx_uri::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Insert the index rows of one resource.
+pub(crate) fn insert(
+    conn: &mut TxConn<'_>,
+    res_pk: i64,
+    resource_type: &str,
+    index: &ResourceIndex,
+) -> QueryResult<()> {
+    let mut rows = Rows::default();
+    rows.add(res_pk, resource_type, index);
+    rows.write(conn)
+}
+
+/// Remove every index row of a resource from the tables named in `mask`.
+pub(crate) fn delete(conn: &mut TxConn<'_>, res_pk: i64, mask: i64) -> QueryResult<()> {
+    on_conn!(conn, |c| {
+        if mask & STRING != 0 {
+            diesel::delete(idx_string::table.filter(idx_string::res_pk.eq(res_pk))).execute(c)?;
+        }
+        if mask & TOKEN != 0 {
+            diesel::delete(idx_token::table.filter(idx_token::res_pk.eq(res_pk))).execute(c)?;
+        }
+        if mask & DATE != 0 {
+            diesel::delete(idx_date::table.filter(idx_date::res_pk.eq(res_pk))).execute(c)?;
+        }
+        if mask & REFERENCE != 0 {
+            diesel::delete(idx_reference::table.filter(idx_reference::res_pk.eq(res_pk)))
+                .execute(c)?;
+        }
+        if mask & QUANTITY != 0 {
+            diesel::delete(idx_quantity::table.filter(idx_quantity::res_pk.eq(res_pk)))
+                .execute(c)?;
+        }
+        if mask & NUMBER != 0 {
+            diesel::delete(idx_number::table.filter(idx_number::res_pk.eq(res_pk))).execute(c)?;
+        }
+        if mask & URI != 0 {
+            diesel::delete(idx_uri::table.filter(idx_uri::res_pk.eq(res_pk))).execute(c)?;
+        }
+        Ok(())
+    })
+}
