@@ -1,0 +1,169 @@
+//! The definitions validation is driven by, parsed once from the embedded `fhir-schemas/`
+//! files: element tables per type, value set expansions, the known resource types and profiles.
+
+pub(crate) mod schema;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::embedded;
+use crate::error::ValidationError;
+use crate::terminology::Terminology;
+pub(crate) use schema::{ElemKind, JsonKind, TypeDef, TypeKind};
+
+/// Everything loaded from fhir-schemas.
+#[derive(Debug)]
+pub(crate) struct Definitions {
+    /// By StructureDefinition id: `Patient`, `HumanName`, `SimpleQuantity`, `string`.
+    pub types: HashMap<String, TypeDef>,
+    /// Canonical URLs of every StructureDefinition (the profiles the server knows).
+    pub profiles: HashSet<String>,
+    /// Every R4 resource type name (from the `resource-types` CodeSystem).
+    pub resource_types: HashSet<String>,
+    pub terminology: Terminology,
+    /// The human text of ele-1 (checked generically, not per node).
+    pub ele1_human: String,
+}
+
+static DEFINITIONS: OnceLock<Result<Definitions, ValidationError>> = OnceLock::new();
+
+/// The shared definitions, parsed on first use.
+pub(crate) fn get() -> Result<&'static Definitions, ValidationError> {
+    DEFINITIONS
+        .get_or_init(Definitions::load)
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn parse_all(files: &[(&str, &str)]) -> Result<Vec<(String, Value)>, ValidationError> {
+    files
+        .iter()
+        .map(|(name, text)| {
+            serde_json::from_str(text)
+                .map(|v| ((*name).to_owned(), v))
+                .map_err(|e| ValidationError::DefinitionJson {
+                    file: (*name).to_owned(),
+                    message: e.to_string(),
+                })
+        })
+        .collect()
+}
+
+impl Definitions {
+    fn load() -> Result<Self, ValidationError> {
+        let structure_definitions = parse_all(embedded::STRUCTURE_DEFINITIONS)?;
+        let value_sets: Vec<Value> = parse_all(embedded::VALUE_SETS)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let code_systems: Vec<Value> = parse_all(embedded::CODE_SYSTEMS)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+
+        let mut types = HashMap::new();
+        let mut profiles = HashSet::new();
+        let mut ele1_human = String::from("All FHIR elements must have a @value or children");
+        for (file, sd) in &structure_definitions {
+            let def = TypeDef::from_structure_definition(file, sd)?;
+            if def.name == "Element" {
+                if let Some(human) = ele1_text(sd) {
+                    ele1_human = human;
+                }
+            }
+            profiles.insert(def.url.clone());
+            types.insert(def.name.clone(), def);
+        }
+        let resource_types = code_systems
+            .iter()
+            .find(|cs| {
+                cs.get("url").and_then(Value::as_str) == Some("http://hl7.org/fhir/resource-types")
+            })
+            .and_then(|cs| cs.get("concept"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("code").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
+        let terminology = Terminology::build(&value_sets, &code_systems);
+        Ok(Definitions {
+            types,
+            profiles,
+            resource_types,
+            terminology,
+            ele1_human,
+        })
+    }
+
+    /// The definition of a resource type this server validates.
+    pub fn resource(&self, name: &str) -> Option<&TypeDef> {
+        self.types
+            .get(name)
+            .filter(|t| t.kind == TypeKind::Resource)
+    }
+}
+
+fn ele1_text(sd: &Value) -> Option<String> {
+    sd.get("snapshot")?
+        .get("element")?
+        .as_array()?
+        .first()?
+        .get("constraint")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("key").and_then(Value::as_str) == Some("ele-1"))?
+        .get("human")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_types_value_sets_and_resource_types() {
+        let defs = get();
+        assert!(defs.is_ok(), "{defs:?}");
+        let Ok(defs) = defs else { return };
+        let patient = defs.resource("Patient");
+        assert!(patient.is_some());
+        assert!(defs.types.contains_key("HumanName"));
+        assert!(defs.resource_types.contains("Observation"));
+        assert!(defs
+            .terminology
+            .expansion("http://hl7.org/fhir/ValueSet/administrative-gender")
+            .is_some_and(|e| e.complete && e.contains(None, "female")));
+        // Encounter.class: extensible binding to an is-a filtered v3 value set.
+        assert!(defs
+            .terminology
+            .expansion("http://terminology.hl7.org/ValueSet/v3-ActEncounterCode")
+            .is_some_and(|e| e.complete
+                && e.contains(
+                    Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"),
+                    "AMB"
+                )));
+    }
+
+    #[test]
+    fn element_tables_map_json_keys_including_choices_and_content_references() {
+        let Ok(defs) = get() else { return };
+        let Some(condition) = defs.resource("Condition") else {
+            return;
+        };
+        let root = &condition.nodes[0];
+        assert!(root.keys.contains_key("onsetDateTime"));
+        assert!(root.keys.contains_key("abatementAge"));
+        let Some(bundle) = defs.resource("Bundle") else {
+            return;
+        };
+        let entry = bundle
+            .nodes
+            .iter()
+            .position(|n| n.path == "Bundle.entry.link");
+        assert!(entry.is_some_and(|i| bundle.content(i).is_some_and(|n| n.path == "Bundle.link")));
+    }
+}

@@ -1,0 +1,64 @@
+//! The entry point: [`Validator`].
+
+use serde_json::Value;
+
+use crate::definitions::{self, Definitions};
+use crate::error::ValidationError;
+use crate::issue::ValidationReport;
+use crate::options::ValidateOptions;
+use crate::walker::Walker;
+
+/// Validates resources against the official R4 definitions embedded from `fhir-schemas/`.
+/// Cheap to create and to copy: the definitions are parsed once per process and shared.
+#[derive(Debug, Clone, Copy)]
+pub struct Validator {
+    defs: &'static Definitions,
+}
+
+impl Validator {
+    /// Loads the definitions (once per process; later calls reuse them).
+    pub fn new() -> Result<Self, ValidationError> {
+        Ok(Validator {
+            defs: definitions::get()?,
+        })
+    }
+
+    /// Validates `resource` and reports every issue found. A failure of the reference resolver
+    /// shows as a `fatal` issue of type `exception` (HTTP 500, see
+    /// [`ValidationReport::http_status`]); use [`Validator::try_validate`] to get it as an error.
+    pub fn validate(&self, resource: &Value, options: &ValidateOptions<'_>) -> ValidationReport {
+        let mut walker = Walker::new(self.defs, options);
+        walker.validate_top(resource);
+        ValidationReport {
+            issues: walker.issues,
+        }
+    }
+
+    /// Like [`Validator::validate`], but a failure of the reference resolver is an error.
+    pub fn try_validate(
+        &self,
+        resource: &Value,
+        options: &ValidateOptions<'_>,
+    ) -> Result<ValidationReport, ValidationError> {
+        let mut walker = Walker::new(self.defs, options);
+        walker.validate_top(resource);
+        match walker.failure {
+            Some(failure) => Err(failure),
+            None => Ok(ValidationReport {
+                issues: walker.issues,
+            }),
+        }
+    }
+
+    /// Does the server have a definition to validate this resource type with?
+    pub fn supports_resource_type(&self, resource_type: &str) -> bool {
+        self.defs.resource(resource_type).is_some()
+    }
+
+    /// Is `url` (a StructureDefinition canonical URL) a profile the server knows?
+    pub fn knows_profile(&self, url: &str) -> bool {
+        self.defs
+            .profiles
+            .contains(url.split('|').next().unwrap_or(url))
+    }
+}
