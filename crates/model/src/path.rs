@@ -91,7 +91,10 @@ pub(crate) fn take() -> (String, ParseErrorKind) {
     RECORD.with(|r| {
         let mut r = r.borrow_mut();
         let kind = r.kind.take().unwrap_or(ParseErrorKind::Syntax);
-        let mut out = r.root.take().unwrap_or_default();
+        // A finished top-level resource with nothing recorded: the error is after it.
+        let root = r.root.take().unwrap_or_default();
+        let finished = r.segments.is_empty() && r.depth == 0;
+        let mut out = if finished { String::new() } else { root };
         for segment in r.segments.drain(..).rev() {
             match segment {
                 Segment::Field(name) => push_field(&mut out, name),
