@@ -10,4 +10,5 @@ pub mod extract;
 pub mod fhirpath;
 pub mod index;
 pub mod normalize;
+pub mod query;
 pub mod registry;
