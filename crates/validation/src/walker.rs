@@ -195,7 +195,15 @@ impl<'a, 'o> Walker<'a, 'o> {
             issue.invariant = Some("ele-1");
             self.issues.push(issue);
         }
-        let mut counts = vec![0u32; content.children.len()];
+        let mut stack_counts = [0u32; 48];
+        let mut heap_counts = Vec::new();
+        let counts: &mut [u32] = if content.children.len() <= stack_counts.len() {
+            &mut stack_counts[..content.children.len()]
+        } else {
+            heap_counts.resize(content.children.len(), 0);
+            &mut heap_counts
+        };
+        let has_underscore = obj.keys().any(|k| k.starts_with('_'));
         for (key, value) in obj {
             if is_resource && key == "resourceType" {
                 continue;
@@ -235,7 +243,7 @@ impl<'a, 'o> Walker<'a, 'o> {
                     continue; // walked together with the value
                 }
                 (None, Some(value))
-            } else if primitive {
+            } else if primitive && has_underscore {
                 (Some(value), obj.get(&*info.ext_key))
             } else {
                 (Some(value), None)
@@ -277,20 +285,21 @@ impl<'a, 'o> Walker<'a, 'o> {
             }
         }
         let own = &content.invariants;
-        let extra = extra.iter().filter(|e| !own.iter().any(|c| c.key == e.key));
-        let constraints: Vec<&'a Constraint> = own.iter().chain(extra).collect();
-        if !constraints.is_empty() {
-            self.run_invariants(&constraints, obj);
+        if own.is_empty() && extra.is_empty() {
+            return;
         }
+        let extra = extra.iter().filter(|e| !own.iter().any(|c| c.key == e.key));
+        self.run_invariants(own.iter().chain(extra), obj);
     }
 
-    fn run_invariants(&mut self, constraints: &[&'a Constraint], obj: &'a Map<String, Value>) {
+    fn run_invariants(
+        &mut self,
+        constraints: impl Iterator<Item = &'a Constraint>,
+        obj: &'a Map<String, Value>,
+    ) {
         let root = self.frames.iter().rev().find(|f| !f.in_contained);
-        let ids: Vec<&str> = root
-            .map(|f| f.contained.iter().map(|(id, _)| *id).collect())
-            .unwrap_or_default();
         let ctx = Context {
-            root_contained_ids: &ids,
+            root_contained: root.map(|f| f.contained.as_slice()).unwrap_or(&[]),
             in_contained: self.frames.last().is_some_and(|f| f.in_contained),
         };
         for c in constraints {
@@ -413,7 +422,7 @@ impl<'a, 'o> Walker<'a, 'o> {
                     }
                 }
                 if let Some(e) = e {
-                    match (e.as_object(), self.defs.types.get(&ty.walk_as)) {
+                    match (e.as_object(), self.defs.type_at(ty.walk_idx)) {
                         (Some(obj), Some(ptd)) => self.walk_object(ptd, 0, obj, &[], false),
                         (None, _) => self.error(
                             IssueType::Structure,
@@ -431,7 +440,7 @@ impl<'a, 'o> Walker<'a, 'o> {
                     );
                     return;
                 };
-                if let Some(ctd) = self.defs.types.get(&ty.walk_as) {
+                if let Some(ctd) = self.defs.type_at(ty.walk_idx) {
                     self.walk_object(ctd, 0, obj, &child.invariants, false);
                 }
                 if let (Some(binding), Some(v)) = (&child.binding, v) {

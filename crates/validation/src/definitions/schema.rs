@@ -46,6 +46,8 @@ pub(crate) struct ElemType {
     pub kind: ElemKind,
     /// The type definition to walk values with: the code, or a profile such as `SimpleQuantity`.
     pub walk_as: String,
+    /// `walk_as` resolved to an index into [`super::Definitions::types`] at load time.
+    pub walk_idx: Option<usize>,
     /// Allowed reference targets (resource type names; `Resource` allows any).
     pub targets: Vec<String>,
 }
@@ -202,6 +204,7 @@ impl TypeDef {
                         code: "BackboneElement".into(),
                         kind: ElemKind::Backbone,
                         walk_as: String::new(),
+                        walk_idx: None,
                         targets: Vec::new(),
                     });
                 }
@@ -330,6 +333,7 @@ fn element_types(element: &Value) -> Vec<ElemType> {
             code,
             kind,
             walk_as,
+            walk_idx: None,
             targets,
         });
     }

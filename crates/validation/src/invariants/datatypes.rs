@@ -24,7 +24,7 @@ pub(super) fn holds(key: InvariantKey, obj: &Map<String, Value>, ctx: &Context<'
         K::Ref1 => match s("reference").and_then(|r| r.strip_prefix('#')) {
             None => true,
             Some("") => ctx.in_contained,
-            Some(id) => ctx.root_contained_ids.contains(&id),
+            Some(id) => ctx.root_contained.iter().any(|(cid, _)| *cid == id),
         },
         K::Cpt2 => !has(obj, "value") || has(obj, "system"),
         K::Qty3 => !has(obj, "code") || has(obj, "system"),
@@ -101,9 +101,9 @@ mod tests {
 
     #[test]
     fn ref_1() {
-        let ids = ["p1"];
+        let contained = [("p1", "Patient")];
         let ctx = Context {
-            root_contained_ids: &ids,
+            root_contained: &contained,
             in_contained: false,
         };
         let r = |v: Value| {

@@ -132,8 +132,8 @@ pub(crate) struct Constraint {
 /// What a check may need beyond the element itself.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Context<'a> {
-    /// Ids of the resources contained in `%rootResource`.
-    pub root_contained_ids: &'a [&'a str],
+    /// (id, type) of the resources contained in `%rootResource`.
+    pub root_contained: &'a [(&'a str, &'a str)],
     /// The element belongs to a contained resource.
     pub in_contained: bool,
 }
