@@ -6,6 +6,9 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Lower-cases `s` and strips combining marks after canonical decomposition.
 pub fn normalize(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.nfd()
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)

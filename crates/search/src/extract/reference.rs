@@ -27,16 +27,25 @@ pub(super) fn values(item: &Item<'_>, _root: &Value, out: &mut Vec<IndexValue>) 
     let ident = identifier
         .and_then(|i| str_field(i, "value"))
         .map(|v| (identifier.and_then(|i| str_field(i, "system")), v));
+    // `Reference.type` names the target type when the reference string does not.
+    let declared_type = str_field(value, "type");
     match str_field(value, "reference") {
         Some(r) => {
-            if let Some(v) = from_reference(r, ident) {
+            if let Some(mut v) = from_reference(r, ident) {
+                if let IndexValue::Reference {
+                    target_type: t @ None,
+                    ..
+                } = &mut v
+                {
+                    *t = declared_type.map(str::to_owned);
+                }
                 out.push(v);
             }
         }
         None => {
             if let Some((system, value)) = ident {
                 out.push(IndexValue::Reference {
-                    target_type: None,
+                    target_type: declared_type.map(str::to_owned),
                     target_id: None,
                     url: None,
                     identifier_system: system.map(str::to_owned),

@@ -117,11 +117,14 @@ fn member<'a>(item: &Item<'a>, name: &str, out: &mut Vec<Item<'a>>) {
     else {
         return;
     };
-    if let Some(Value::String(rt)) = map.get("resourceType") {
-        if rt == name || name == "Resource" || name == "DomainResource" {
-            out.push(item.clone());
-            return;
+    // Element names start lower case, type names upper case: only the latter select the item.
+    if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        if let Some(Value::String(rt)) = map.get("resourceType") {
+            if rt == name || name == "Resource" || name == "DomainResource" {
+                out.push(item.clone());
+            }
         }
+        return;
     }
     let mut push = |value: &'a Value, type_name: Option<&'a str>| match value {
         Value::Array(items) => out.extend(
@@ -139,12 +142,67 @@ fn member<'a>(item: &Item<'a>, name: &str, out: &mut Vec<Item<'a>>) {
     }
     for (key, value) in map {
         if let Some(suffix) = key.strip_prefix(name) {
-            if suffix.starts_with(|c: char| c.is_ascii_uppercase()) {
+            if CHOICE_TYPES.contains(&suffix) {
                 push(value, Some(suffix));
             }
         }
     }
 }
+
+/// The type suffixes a choice element (`value[x]`) may carry in JSON. Other keys that merely
+/// start with the name (`classHistory` for `class`) are different elements.
+const CHOICE_TYPES: &[&str] = &[
+    "Base64Binary",
+    "Boolean",
+    "Canonical",
+    "Code",
+    "Date",
+    "DateTime",
+    "Decimal",
+    "Id",
+    "Instant",
+    "Integer",
+    "Markdown",
+    "Oid",
+    "PositiveInt",
+    "String",
+    "Time",
+    "UnsignedInt",
+    "Uri",
+    "Url",
+    "Uuid",
+    "Address",
+    "Age",
+    "Annotation",
+    "Attachment",
+    "CodeableConcept",
+    "Coding",
+    "ContactPoint",
+    "Count",
+    "Distance",
+    "Duration",
+    "HumanName",
+    "Identifier",
+    "Money",
+    "Period",
+    "Quantity",
+    "Range",
+    "Ratio",
+    "Reference",
+    "SampledData",
+    "Signature",
+    "Timing",
+    "ContactDetail",
+    "Contributor",
+    "DataRequirement",
+    "Expression",
+    "ParameterDefinition",
+    "RelatedArtifact",
+    "TriggerDefinition",
+    "UsageContext",
+    "Dosage",
+    "Meta",
+];
 
 /// Whether `item` is of FHIR type `type_name`. Choice elements know their type from the key;
 /// other nodes are judged by their JSON shape (primitive types start lower case).
@@ -412,3 +470,6 @@ fn compare(a: &Item<'_>, b: &Item<'_>) -> Option<std::cmp::Ordering> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

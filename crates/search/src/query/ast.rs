@@ -18,6 +18,26 @@ pub enum Handling {
     Lenient,
 }
 
+impl Handling {
+    /// Reads `handling=strict|lenient` from a `Prefer` header value (preferences are comma- or
+    /// semicolon-separated); anything else means the default, strict.
+    pub fn from_prefer(header: &str) -> Handling {
+        let lenient = header.split([',', ';']).any(|pref| {
+            let (key, value) = pref.split_once('=').unwrap_or((pref, ""));
+            key.trim().eq_ignore_ascii_case("handling")
+                && value
+                    .trim()
+                    .trim_matches('"')
+                    .eq_ignore_ascii_case("lenient")
+        });
+        if lenient {
+            Handling::Lenient
+        } else {
+            Handling::Strict
+        }
+    }
+}
+
 /// The page size used when `_count` is absent.
 pub const DEFAULT_COUNT: usize = 20;
 /// The largest page size; larger `_count` values are lowered to it.

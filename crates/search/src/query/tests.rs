@@ -779,3 +779,15 @@ fn every_patient_encounter_condition_param_parses() {
         }
     }
 }
+
+#[test]
+fn prefer_header() {
+    assert_eq!(Handling::from_prefer("handling=lenient"), Handling::Lenient);
+    assert_eq!(
+        Handling::from_prefer("return=minimal, handling=\"lenient\""),
+        Handling::Lenient
+    );
+    assert_eq!(Handling::from_prefer("handling=strict"), Handling::Strict);
+    assert_eq!(Handling::from_prefer(""), Handling::Strict);
+    assert_eq!(Handling::default(), Handling::Strict);
+}
