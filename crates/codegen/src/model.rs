@@ -44,12 +44,20 @@ pub struct Field {
 pub enum FieldType {
     /// A JSON string that is not a FHIR primitive element (`id` of elements, `Extension.url`,
     /// narrative `div`): no `_name` sibling.
-    Plain { kind: String },
+    Plain {
+        kind: String,
+    },
     /// A FHIR primitive: `kind` names its rule, `value` the Rust value type.
-    Primitive { kind: String, value: String },
+    Primitive {
+        kind: String,
+        value: String,
+    },
     Complex(String),
     Resource,
-    Choice { name: String, variants: Vec<Variant> },
+    Choice {
+        name: String,
+        variants: Vec<Variant>,
+    },
 }
 
 #[derive(Clone)]
@@ -67,9 +75,25 @@ pub struct CodeEnum {
 }
 
 const PRIMITIVES: &[&str] = &[
-    "base64Binary", "boolean", "canonical", "code", "date", "dateTime", "decimal", "id",
-    "instant", "integer", "markdown", "oid", "positiveInt", "string", "time", "unsignedInt",
-    "uri", "url", "uuid",
+    "base64Binary",
+    "boolean",
+    "canonical",
+    "code",
+    "date",
+    "dateTime",
+    "decimal",
+    "id",
+    "instant",
+    "integer",
+    "markdown",
+    "oid",
+    "positiveInt",
+    "string",
+    "time",
+    "unsignedInt",
+    "uri",
+    "url",
+    "uuid",
 ];
 
 fn value_type(code: &str) -> &'static str {
@@ -113,8 +137,14 @@ pub fn build(defs: &Definitions) -> Result<Model, CodegenError> {
         .map(|(i, r)| (r.as_str(), i))
         .collect();
     files.sort_by(|a, b| {
-        let ka = order.get(a.type_name.as_str()).copied().unwrap_or(usize::MAX);
-        let kb = order.get(b.type_name.as_str()).copied().unwrap_or(usize::MAX);
+        let ka = order
+            .get(a.type_name.as_str())
+            .copied()
+            .unwrap_or(usize::MAX);
+        let kb = order
+            .get(b.type_name.as_str())
+            .copied()
+            .unwrap_or(usize::MAX);
         ka.cmp(&kb).then_with(|| a.type_name.cmp(&b.type_name))
     });
 
@@ -352,7 +382,12 @@ impl Builder<'_> {
         if binding.get("strength").and_then(Value::as_str) != Some("required") {
             return None;
         }
-        let url = binding.get("valueSet")?.as_str()?.split('|').next()?.to_owned();
+        let url = binding
+            .get("valueSet")?
+            .as_str()?
+            .split('|')
+            .next()?
+            .to_owned();
         if let Some(existing) = self.codes.get(&url) {
             return Some(existing.name.clone());
         }
@@ -363,7 +398,9 @@ impl Builder<'_> {
             .and_then(|x| {
                 x.iter().find(|x| {
                     x.get("url").and_then(Value::as_str)
-                        == Some("http://hl7.org/fhir/StructureDefinition/elementdefinition-bindingName")
+                        == Some(
+                            "http://hl7.org/fhir/StructureDefinition/elementdefinition-bindingName",
+                        )
                 })
             })
             .and_then(|x| x.get("valueString"))

@@ -1,6 +1,8 @@
 //! Parse and serialize throughput of the model: `cargo bench -p custodian-model`.
 //! Fixtures are synthetic (benches/fixtures); the 1,000-entry Bundle repeats them.
 
+#![allow(clippy::panic)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use custodian_model::{json, Resource};
 use std::hint::black_box;

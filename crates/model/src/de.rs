@@ -79,7 +79,10 @@ pub fn check_resource_type<'de, A: MapAccess<'de>>(
     } else {
         Err(error(
             ParseErrorKind::ResourceType,
-            format_args!("resourceType is '{}' where '{expected}' is expected", found.0),
+            format_args!(
+                "resourceType is '{}' where '{expected}' is expected",
+                found.0
+            ),
         ))
     }
 }

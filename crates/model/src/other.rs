@@ -65,10 +65,8 @@ impl OtherResource {
             }
         }
         for (key, value) in &elements {
-            check_no_empty(value).map_err(|e: E| {
-                path::push(path::Segment::Unknown(key.clone()));
-                e
-            })?;
+            check_no_empty::<E>(value)
+                .inspect_err(|_| path::push(path::Segment::Unknown(key.clone())))?;
         }
         Ok(OtherResource {
             resource_type,
@@ -80,15 +78,18 @@ impl OtherResource {
 fn check_no_empty<E: serde::de::Error>(value: &Value) -> Result<(), E> {
     match value {
         Value::Null => Err(de::error(ParseErrorKind::Empty, "null is not allowed here")),
-        Value::String(s) if s.is_empty() => {
-            Err(de::error(ParseErrorKind::Empty, "empty string is not allowed"))
-        }
-        Value::Array(items) if items.is_empty() => {
-            Err(de::error(ParseErrorKind::Empty, "empty array is not allowed"))
-        }
-        Value::Object(map) if map.is_empty() => {
-            Err(de::error(ParseErrorKind::Empty, "empty object is not allowed"))
-        }
+        Value::String(s) if s.is_empty() => Err(de::error(
+            ParseErrorKind::Empty,
+            "empty string is not allowed",
+        )),
+        Value::Array(items) if items.is_empty() => Err(de::error(
+            ParseErrorKind::Empty,
+            "empty array is not allowed",
+        )),
+        Value::Object(map) if map.is_empty() => Err(de::error(
+            ParseErrorKind::Empty,
+            "empty object is not allowed",
+        )),
         Value::Array(items) => {
             // `null` is a placeholder in primitive arrays; a whole array of nulls is not.
             if items.iter().all(Value::is_null) {
@@ -103,10 +104,8 @@ fn check_no_empty<E: serde::de::Error>(value: &Value) -> Result<(), E> {
         }
         Value::Object(map) => {
             for (key, item) in map {
-                check_no_empty(item).map_err(|e: E| {
-                    path::push(path::Segment::Unknown(key.clone()));
-                    e
-                })?;
+                check_no_empty::<E>(item)
+                    .inspect_err(|_| path::push(path::Segment::Unknown(key.clone())))?;
             }
             Ok(())
         }

@@ -62,7 +62,10 @@ impl<'de> Visitor<'de> for ResourceVisitor {
 }
 
 /// Reads the rest of an object whose `resourceType` is known.
-fn read_named<'de, A: MapAccess<'de>>(resource_type: String, mut map: A) -> Result<Resource, A::Error> {
+fn read_named<'de, A: MapAccess<'de>>(
+    resource_type: String,
+    mut map: A,
+) -> Result<Resource, A::Error> {
     let known = R4_RESOURCE_TYPES.contains(&resource_type.as_str());
     if known {
         path::resource_started(&resource_type);

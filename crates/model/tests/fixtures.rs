@@ -1,5 +1,7 @@
 //! JSON rules on fixtures written for this repository (synthetic data only).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use custodian_model::{json, Bundle, Element, Patient, PatientDeceased, Resource};
 use serde_json::Value;
 
@@ -26,10 +28,18 @@ fn partial_dates_keep_their_precision() {
         out,
         r#"{"resourceType":"Patient","birthDate":"1980","deceasedDateTime":"2020-05-01T10:00:00+02:00"}"#
     );
-    let p: Patient = json::from_str(r#"{"resourceType":"Patient","birthDate":"2020-05"}"#).expect("parses");
-    let birth = p.birth_date.as_ref().and_then(Element::value).expect("birthDate");
+    let p: Patient =
+        json::from_str(r#"{"resourceType":"Patient","birthDate":"2020-05"}"#).expect("parses");
+    let birth = p
+        .birth_date
+        .as_ref()
+        .and_then(Element::value)
+        .expect("birthDate");
     assert_eq!(birth.as_str(), "2020-05");
-    assert_eq!(birth.precision(), custodian_model::primitives::Precision::Month);
+    assert_eq!(
+        birth.precision(),
+        custodian_model::primitives::Precision::Month
+    );
 }
 
 #[test]
@@ -55,8 +65,15 @@ fn serialization_follows_the_specification_order() {
 
 #[test]
 fn choice_elements_are_typed() {
-    let p: Patient = json::from_str(r#"{"resourceType":"Patient","deceasedBoolean":true}"#).expect("parses");
-    assert!(matches!(p.deceased, Some(PatientDeceased::Boolean(Element { value: Some(true), .. }))));
+    let p: Patient =
+        json::from_str(r#"{"resourceType":"Patient","deceasedBoolean":true}"#).expect("parses");
+    assert!(matches!(
+        p.deceased,
+        Some(PatientDeceased::Boolean(Element {
+            value: Some(true),
+            ..
+        }))
+    ));
 }
 
 #[test]
@@ -72,7 +89,8 @@ fn unmodelled_types_in_bundles_are_kept_as_checked_json() {
 
 #[test]
 fn resource_type_may_come_last() {
-    let r: Resource = json::from_str(r#"{"id":"x","birthDate":"1999","resourceType":"Patient"}"#).expect("parses");
+    let r: Resource = json::from_str(r#"{"id":"x","birthDate":"1999","resourceType":"Patient"}"#)
+        .expect("parses");
     assert_eq!(r.id(), Some("x"));
     let v: Value = json::to_value(&r).expect("value");
     assert_eq!(v["birthDate"], "1999");

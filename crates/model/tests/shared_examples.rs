@@ -2,6 +2,8 @@
 //! JSON. The examples live in ../shared (HL7's, not copied into the repository): these tests
 //! skip with a message where it is absent, and fail instead under `CI=true`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use custodian_model::{json, Resource, MODELLED_RESOURCE_TYPES};
 use serde_json::Value;
 use std::io::Read;
@@ -27,7 +29,10 @@ fn round_trip(name: &str, bytes: &[u8]) -> Result<(), String> {
     let written = json::to_vec(&resource).map_err(|e| format!("{name}: {e}"))?;
     let back: Value = serde_json::from_slice(&written).map_err(|e| format!("{name}: {e}"))?;
     if back != original {
-        return Err(format!("{name}: round trip changed the JSON\n{}", first_difference(&original, &back, "")));
+        return Err(format!(
+            "{name}: round trip changed the JSON\n{}",
+            first_difference(&original, &back, "")
+        ));
     }
     Ok(())
 }
@@ -79,8 +84,16 @@ fn official_patient_encounter_condition_examples_round_trip() {
             failures.push(e);
         }
     }
-    assert!(count >= 46, "expected the 46 official examples, found {count}");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        count >= 46,
+        "expected the 46 official examples, found {count}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -98,8 +111,12 @@ fn official_examples_of_every_modelled_type_round_trip() {
         }
         let mut bytes = Vec::new();
         entry.read_to_end(&mut bytes).expect("read");
-        let Ok(value) = serde_json::from_slice::<Value>(&bytes) else { continue };
-        let Some(rt) = value.get("resourceType").and_then(Value::as_str) else { continue };
+        let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
+            continue;
+        };
+        let Some(rt) = value.get("resourceType").and_then(Value::as_str) else {
+            continue;
+        };
         if !MODELLED_RESOURCE_TYPES.contains(&rt) {
             continue;
         }
@@ -109,8 +126,21 @@ fn official_examples_of_every_modelled_type_round_trip() {
         }
     }
     eprintln!("round-tripped per type: {per_type:?}");
-    for t in ["Bundle", "OperationOutcome", "CapabilityStatement", "Parameters"] {
-        assert!(per_type.get(t).copied().unwrap_or(0) > 0, "no {t} examples found");
+    for t in [
+        "Bundle",
+        "OperationOutcome",
+        "CapabilityStatement",
+        "Parameters",
+    ] {
+        assert!(
+            per_type.get(t).copied().unwrap_or(0) > 0,
+            "no {t} examples found"
+        );
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

@@ -1,1 +1,44 @@
-fn main() {}
+//! The `custodian` binary.
+
+use clap::Parser;
+use custodian_server::config::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json_logs = matches!(&cli.command, Command::Serve(s) if s.log_json);
+    init_logging(json_logs);
+    let result = match cli.command {
+        Command::Serve(args) => {
+            actix_web::rt::System::new().block_on(custodian_server::serve(args))
+        }
+        Command::Migrate(args) => custodian_server::open_store(&args).and_then(|store| {
+            store
+                .migrate()
+                .map(|n| println!("migrations applied: {n} pending ran"))
+                .map_err(|e| e.to_string())
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("custodian: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the default `info` level.
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

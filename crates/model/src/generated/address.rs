@@ -107,7 +107,7 @@ impl Address {
             return Err(de::empty_object());
         }
         Ok(Address {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             r#use: r#use.finish(),
             r#type: r#type.finish(),
@@ -118,7 +118,7 @@ impl Address {
             state: state.finish(),
             postal_code: postal_code.finish(),
             country: country.finish(),
-            period: period,
+            period,
         })
     }
 }

@@ -83,7 +83,7 @@ impl Age {
             return Err(de::empty_object());
         }
         Ok(Age {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             value: value.finish(),
             comparator: comparator.finish(),

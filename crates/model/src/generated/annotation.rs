@@ -82,9 +82,9 @@ impl Annotation {
             de::set_choice(&mut author, AnnotationAuthor::String(v), "author")?;
         }
         Ok(Annotation {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
-            author: author,
+            author,
             time: time.finish(),
             text: text.finish(),
         })

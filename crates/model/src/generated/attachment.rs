@@ -98,7 +98,7 @@ impl Attachment {
             return Err(de::empty_object());
         }
         Ok(Attachment {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             content_type: content_type.finish(),
             language: language.finish(),

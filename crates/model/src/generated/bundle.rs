@@ -112,17 +112,17 @@ impl Bundle {
             return Err(de::missing_resource_type());
         }
         Ok(Bundle {
-            id: id,
-            meta: meta,
+            id,
+            meta,
             implicit_rules: implicit_rules.finish(),
             language: language.finish(),
-            identifier: identifier,
+            identifier,
             r#type: r#type.finish(),
             timestamp: timestamp.finish(),
             total: total.finish(),
             link: link.unwrap_or_default(),
             entry: entry.unwrap_or_default(),
-            signature: signature,
+            signature,
         })
     }
 }
@@ -210,7 +210,7 @@ impl BundleLink {
             return Err(de::empty_object());
         }
         Ok(BundleLink {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             relation: relation.finish(),
@@ -305,15 +305,15 @@ impl BundleEntry {
             return Err(de::empty_object());
         }
         Ok(BundleEntry {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             link: link.unwrap_or_default(),
             full_url: full_url.finish(),
             resource: resource.map(|r| *r),
-            search: search,
-            request: request,
-            response: response,
+            search,
+            request,
+            response,
         })
     }
 }
@@ -393,7 +393,7 @@ impl BundleEntrySearch {
             return Err(de::empty_object());
         }
         Ok(BundleEntrySearch {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             mode: mode.finish(),
@@ -495,7 +495,7 @@ impl BundleEntryRequest {
             return Err(de::empty_object());
         }
         Ok(BundleEntryRequest {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             method: method.finish(),
@@ -604,7 +604,7 @@ impl BundleEntryResponse {
             return Err(de::empty_object());
         }
         Ok(BundleEntryResponse {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             status: status.finish(),

@@ -231,11 +231,11 @@ impl CapabilityStatement {
             return Err(de::missing_resource_type());
         }
         Ok(CapabilityStatement {
-            id: id,
-            meta: meta,
+            id,
+            meta,
             implicit_rules: implicit_rules.finish(),
             language: language.finish(),
-            text: text,
+            text,
             contained: contained.unwrap_or_default(),
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
@@ -256,8 +256,8 @@ impl CapabilityStatement {
             kind: kind.finish(),
             instantiates: instantiates.finish("instantiates")?,
             imports: imports.finish("imports")?,
-            software: software,
-            implementation: implementation,
+            software,
+            implementation,
             fhir_version: fhir_version.finish(),
             format: format.finish("format")?,
             patch_format: patch_format.finish("patchFormat")?,
@@ -400,7 +400,7 @@ impl CapabilityStatementSoftware {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementSoftware {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             name: name.finish(),
@@ -489,12 +489,12 @@ impl CapabilityStatementImplementation {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementImplementation {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             description: description.finish(),
             url: url.finish(),
-            custodian: custodian,
+            custodian,
         })
     }
 }
@@ -603,12 +603,12 @@ impl CapabilityStatementRest {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementRest {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             mode: mode.finish(),
             documentation: documentation.finish(),
-            security: security,
+            security,
             resource: resource.unwrap_or_default(),
             interaction: interaction.unwrap_or_default(),
             search_param: search_param.unwrap_or_default(),
@@ -707,7 +707,7 @@ impl CapabilityStatementRestSecurity {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementRestSecurity {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             cors: cors.finish(),
@@ -892,7 +892,7 @@ impl CapabilityStatementRestResource {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementRestResource {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             r#type: r#type.finish(),
@@ -1057,7 +1057,7 @@ impl CapabilityStatementRestResourceInteraction {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementRestResourceInteraction {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             code: code.finish(),
@@ -1157,7 +1157,7 @@ impl CapabilityStatementRestResourceSearchParam {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementRestResourceSearchParam {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             name: name.finish(),
@@ -1256,7 +1256,7 @@ impl CapabilityStatementRestResourceOperation {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementRestResourceOperation {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             name: name.finish(),
@@ -1348,7 +1348,7 @@ impl CapabilityStatementRestInteraction {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementRestInteraction {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             code: code.finish(),
@@ -1450,7 +1450,7 @@ impl CapabilityStatementMessaging {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementMessaging {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             endpoint: endpoint.unwrap_or_default(),
@@ -1546,10 +1546,10 @@ impl CapabilityStatementMessagingEndpoint {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementMessagingEndpoint {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
-            protocol: protocol,
+            protocol,
             address: address.finish(),
         })
     }
@@ -1629,7 +1629,7 @@ impl CapabilityStatementMessagingSupportedMessage {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementMessagingSupportedMessage {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             mode: mode.finish(),
@@ -1719,7 +1719,7 @@ impl CapabilityStatementDocument {
             return Err(de::empty_object());
         }
         Ok(CapabilityStatementDocument {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             mode: mode.finish(),

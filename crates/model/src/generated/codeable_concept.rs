@@ -67,7 +67,7 @@ impl CodeableConcept {
             return Err(de::empty_object());
         }
         Ok(CodeableConcept {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             coding: coding.unwrap_or_default(),
             text: text.finish(),

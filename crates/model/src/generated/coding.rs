@@ -85,7 +85,7 @@ impl Coding {
             return Err(de::empty_object());
         }
         Ok(Coding {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             system: system.finish(),
             version: version.finish(),

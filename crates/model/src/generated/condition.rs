@@ -228,28 +228,28 @@ impl Condition {
             de::set_choice(&mut abatement, ConditionAbatement::String(v), "abatement")?;
         }
         Ok(Condition {
-            id: id,
-            meta: meta,
+            id,
+            meta,
             implicit_rules: implicit_rules.finish(),
             language: language.finish(),
-            text: text,
+            text,
             contained: contained.unwrap_or_default(),
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             identifier: identifier.unwrap_or_default(),
-            clinical_status: clinical_status,
-            verification_status: verification_status,
+            clinical_status,
+            verification_status,
             category: category.unwrap_or_default(),
-            severity: severity,
-            code: code,
+            severity,
+            code,
             body_site: body_site.unwrap_or_default(),
-            subject: subject,
-            encounter: encounter,
-            onset: onset,
-            abatement: abatement,
+            subject,
+            encounter,
+            onset,
+            abatement,
             recorded_date: recorded_date.finish(),
-            recorder: recorder,
-            asserter: asserter,
+            recorder,
+            asserter,
             stage: stage.unwrap_or_default(),
             evidence: evidence.unwrap_or_default(),
             note: note.unwrap_or_default(),
@@ -415,12 +415,12 @@ impl ConditionStage {
             return Err(de::empty_object());
         }
         Ok(ConditionStage {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
-            summary: summary,
+            summary,
             assessment: assessment.unwrap_or_default(),
-            r#type: r#type,
+            r#type,
         })
     }
 }
@@ -495,7 +495,7 @@ impl ConditionEvidence {
             return Err(de::empty_object());
         }
         Ok(ConditionEvidence {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             code: code.unwrap_or_default(),

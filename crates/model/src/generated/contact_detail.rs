@@ -67,7 +67,7 @@ impl ContactDetail {
             return Err(de::empty_object());
         }
         Ok(ContactDetail {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             name: name.finish(),
             telecom: telecom.unwrap_or_default(),

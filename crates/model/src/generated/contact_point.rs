@@ -82,13 +82,13 @@ impl ContactPoint {
             return Err(de::empty_object());
         }
         Ok(ContactPoint {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             system: system.finish(),
             value: value.finish(),
             r#use: r#use.finish(),
             rank: rank.finish(),
-            period: period,
+            period,
         })
     }
 }

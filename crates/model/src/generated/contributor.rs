@@ -72,7 +72,7 @@ impl Contributor {
             return Err(de::empty_object());
         }
         Ok(Contributor {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             r#type: r#type.finish(),
             name: name.finish(),

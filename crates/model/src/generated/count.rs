@@ -83,7 +83,7 @@ impl Count {
             return Err(de::empty_object());
         }
         Ok(Count {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             value: value.finish(),
             comparator: comparator.finish(),

@@ -113,11 +113,11 @@ impl DataRequirement {
             )?;
         }
         Ok(DataRequirement {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             r#type: r#type.finish(),
             profile: profile.finish("profile")?,
-            subject: subject,
+            subject,
             must_support: must_support.finish("mustSupport")?,
             code_filter: code_filter.unwrap_or_default(),
             date_filter: date_filter.unwrap_or_default(),
@@ -230,7 +230,7 @@ impl DataRequirementCodeFilter {
             return Err(de::empty_object());
         }
         Ok(DataRequirementCodeFilter {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             path: path.finish(),
             search_param: search_param.finish(),
@@ -340,11 +340,11 @@ impl DataRequirementDateFilter {
             )?;
         }
         Ok(DataRequirementDateFilter {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             path: path.finish(),
             search_param: search_param.finish(),
-            value: value,
+            value,
         })
     }
 }
@@ -437,7 +437,7 @@ impl DataRequirementSort {
             return Err(de::empty_object());
         }
         Ok(DataRequirementSort {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             path: path.finish(),
             direction: direction.finish(),

@@ -83,7 +83,7 @@ impl Distance {
             return Err(de::empty_object());
         }
         Ok(Distance {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             value: value.finish(),
             comparator: comparator.finish(),

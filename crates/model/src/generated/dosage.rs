@@ -153,22 +153,22 @@ impl Dosage {
             )?;
         }
         Ok(Dosage {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             sequence: sequence.finish(),
             text: text.finish(),
             additional_instruction: additional_instruction.unwrap_or_default(),
             patient_instruction: patient_instruction.finish(),
-            timing: timing,
-            as_needed: as_needed,
-            site: site,
-            route: route,
-            method: method,
+            timing,
+            as_needed,
+            site,
+            route,
+            method,
             dose_and_rate: dose_and_rate.unwrap_or_default(),
-            max_dose_per_period: max_dose_per_period,
-            max_dose_per_administration: max_dose_per_administration,
-            max_dose_per_lifetime: max_dose_per_lifetime,
+            max_dose_per_period,
+            max_dose_per_administration,
+            max_dose_per_lifetime,
         })
     }
 }
@@ -308,11 +308,11 @@ impl DosageDoseAndRate {
             de::set_choice(&mut rate, DosageDoseAndRateRate::Quantity(v), "rate")?;
         }
         Ok(DosageDoseAndRate {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
-            r#type: r#type,
-            dose: dose,
-            rate: rate,
+            r#type,
+            dose,
+            rate,
         })
     }
 }

@@ -83,7 +83,7 @@ impl Duration {
             return Err(de::empty_object());
         }
         Ok(Duration {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             value: value.finish(),
             comparator: comparator.finish(),

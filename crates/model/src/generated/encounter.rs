@@ -196,37 +196,37 @@ impl Encounter {
             return Err(de::missing_resource_type());
         }
         Ok(Encounter {
-            id: id,
-            meta: meta,
+            id,
+            meta,
             implicit_rules: implicit_rules.finish(),
             language: language.finish(),
-            text: text,
+            text,
             contained: contained.unwrap_or_default(),
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             identifier: identifier.unwrap_or_default(),
             status: status.finish(),
             status_history: status_history.unwrap_or_default(),
-            class: class,
+            class,
             class_history: class_history.unwrap_or_default(),
             r#type: r#type.unwrap_or_default(),
-            service_type: service_type,
-            priority: priority,
-            subject: subject,
+            service_type,
+            priority,
+            subject,
             episode_of_care: episode_of_care.unwrap_or_default(),
             based_on: based_on.unwrap_or_default(),
             participant: participant.unwrap_or_default(),
             appointment: appointment.unwrap_or_default(),
-            period: period,
-            length: length,
+            period,
+            length,
             reason_code: reason_code.unwrap_or_default(),
             reason_reference: reason_reference.unwrap_or_default(),
             diagnosis: diagnosis.unwrap_or_default(),
             account: account.unwrap_or_default(),
-            hospitalization: hospitalization,
+            hospitalization,
             location: location.unwrap_or_default(),
-            service_provider: service_provider,
-            part_of: part_of,
+            service_provider,
+            part_of,
         })
     }
 }
@@ -336,11 +336,11 @@ impl EncounterStatusHistory {
             return Err(de::empty_object());
         }
         Ok(EncounterStatusHistory {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             status: status.finish(),
-            period: period,
+            period,
         })
     }
 }
@@ -417,11 +417,11 @@ impl EncounterClassHistory {
             return Err(de::empty_object());
         }
         Ok(EncounterClassHistory {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
-            class: class,
-            period: period,
+            class,
+            period,
         })
     }
 }
@@ -502,12 +502,12 @@ impl EncounterParticipant {
             return Err(de::empty_object());
         }
         Ok(EncounterParticipant {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             r#type: r#type.unwrap_or_default(),
-            period: period,
-            individual: individual,
+            period,
+            individual,
         })
     }
 }
@@ -587,11 +587,11 @@ impl EncounterDiagnosis {
             return Err(de::empty_object());
         }
         Ok(EncounterDiagnosis {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
-            condition: condition,
-            r#use: r#use,
+            condition,
+            r#use,
             rank: rank.finish(),
         })
     }
@@ -706,18 +706,18 @@ impl EncounterHospitalization {
             return Err(de::empty_object());
         }
         Ok(EncounterHospitalization {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
-            pre_admission_identifier: pre_admission_identifier,
-            origin: origin,
-            admit_source: admit_source,
-            re_admission: re_admission,
+            pre_admission_identifier,
+            origin,
+            admit_source,
+            re_admission,
             diet_preference: diet_preference.unwrap_or_default(),
             special_courtesy: special_courtesy.unwrap_or_default(),
             special_arrangement: special_arrangement.unwrap_or_default(),
-            destination: destination,
-            discharge_disposition: discharge_disposition,
+            destination,
+            discharge_disposition,
         })
     }
 }
@@ -815,13 +815,13 @@ impl EncounterLocation {
             return Err(de::empty_object());
         }
         Ok(EncounterLocation {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
-            location: location,
+            location,
             status: status.finish(),
-            physical_type: physical_type,
-            period: period,
+            physical_type,
+            period,
         })
     }
 }

@@ -83,7 +83,7 @@ impl Expression {
             return Err(de::empty_object());
         }
         Ok(Expression {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             description: description.finish(),
             name: name.finish(),

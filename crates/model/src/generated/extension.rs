@@ -352,10 +352,10 @@ impl Extension {
             de::set_choice(&mut value, ExtensionValue::Meta(v), "value")?;
         }
         Ok(Extension {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
-            url: url,
-            value: value,
+            url,
+            value,
         })
     }
 }

@@ -92,7 +92,7 @@ impl HumanName {
             return Err(de::empty_object());
         }
         Ok(HumanName {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             r#use: r#use.finish(),
             text: text.finish(),
@@ -100,7 +100,7 @@ impl HumanName {
             given: given.finish("given")?,
             prefix: prefix.finish("prefix")?,
             suffix: suffix.finish("suffix")?,
-            period: period,
+            period,
         })
     }
 }

@@ -85,14 +85,14 @@ impl Identifier {
             return Err(de::empty_object());
         }
         Ok(Identifier {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             r#use: r#use.finish(),
-            r#type: r#type,
+            r#type,
             system: system.finish(),
             value: value.finish(),
-            period: period,
-            assigner: assigner,
+            period,
+            assigner,
         })
     }
 }

@@ -86,7 +86,7 @@ impl Meta {
             return Err(de::empty_object());
         }
         Ok(Meta {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             version_id: version_id.finish(),
             last_updated: last_updated.finish(),

@@ -68,7 +68,7 @@ impl Money {
             return Err(de::empty_object());
         }
         Ok(Money {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             value: value.finish(),
             currency: currency.finish(),

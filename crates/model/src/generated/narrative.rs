@@ -67,10 +67,10 @@ impl Narrative {
             return Err(de::empty_object());
         }
         Ok(Narrative {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             status: status.finish(),
-            div: div,
+            div,
         })
     }
 }

@@ -103,11 +103,11 @@ impl OperationOutcome {
             return Err(de::missing_resource_type());
         }
         Ok(OperationOutcome {
-            id: id,
-            meta: meta,
+            id,
+            meta,
             implicit_rules: implicit_rules.finish(),
             language: language.finish(),
-            text: text,
+            text,
             contained: contained.unwrap_or_default(),
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
@@ -219,12 +219,12 @@ impl OperationOutcomeIssue {
             return Err(de::empty_object());
         }
         Ok(OperationOutcomeIssue {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             severity: severity.finish(),
             code: code.finish(),
-            details: details,
+            details,
             diagnostics: diagnostics.finish(),
             location: location.finish("location")?,
             expression: expression.finish("expression")?,

@@ -95,7 +95,7 @@ impl ParameterDefinition {
             return Err(de::empty_object());
         }
         Ok(ParameterDefinition {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             name: name.finish(),
             r#use: r#use.finish(),

@@ -85,8 +85,8 @@ impl Parameters {
             return Err(de::missing_resource_type());
         }
         Ok(Parameters {
-            id: id,
-            meta: meta,
+            id,
+            meta,
             implicit_rules: implicit_rules.finish(),
             language: language.finish(),
             parameter: parameter.unwrap_or_default(),
@@ -516,11 +516,11 @@ impl ParametersParameter {
             de::set_choice(&mut value, ParametersParameterValue::Meta(v), "value")?;
         }
         Ok(ParametersParameter {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             name: name.finish(),
-            value: value,
+            value,
             resource: resource.map(|r| *r),
             part: part.unwrap_or_default(),
         })

@@ -212,11 +212,11 @@ impl Patient {
             )?;
         }
         Ok(Patient {
-            id: id,
-            meta: meta,
+            id,
+            meta,
             implicit_rules: implicit_rules.finish(),
             language: language.finish(),
-            text: text,
+            text,
             contained: contained.unwrap_or_default(),
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
@@ -226,15 +226,15 @@ impl Patient {
             telecom: telecom.unwrap_or_default(),
             gender: gender.finish(),
             birth_date: birth_date.finish(),
-            deceased: deceased,
+            deceased,
             address: address.unwrap_or_default(),
-            marital_status: marital_status,
-            multiple_birth: multiple_birth,
+            marital_status,
+            multiple_birth,
             photo: photo.unwrap_or_default(),
             contact: contact.unwrap_or_default(),
             communication: communication.unwrap_or_default(),
             general_practitioner: general_practitioner.unwrap_or_default(),
-            managing_organization: managing_organization,
+            managing_organization,
             link: link.unwrap_or_default(),
         })
     }
@@ -405,16 +405,16 @@ impl PatientContact {
             return Err(de::empty_object());
         }
         Ok(PatientContact {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             relationship: relationship.unwrap_or_default(),
-            name: name,
+            name,
             telecom: telecom.unwrap_or_default(),
-            address: address,
+            address,
             gender: gender.finish(),
-            organization: organization,
-            period: period,
+            organization,
+            period,
         })
     }
 }
@@ -497,10 +497,10 @@ impl PatientCommunication {
             return Err(de::empty_object());
         }
         Ok(PatientCommunication {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
-            language: language,
+            language,
             preferred: preferred.finish(),
         })
     }
@@ -576,10 +576,10 @@ impl PatientLink {
             return Err(de::empty_object());
         }
         Ok(PatientLink {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
-            other: other,
+            other,
             r#type: r#type.finish(),
         })
     }

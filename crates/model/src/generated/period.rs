@@ -68,7 +68,7 @@ impl Period {
             return Err(de::empty_object());
         }
         Ok(Period {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             start: start.finish(),
             end: end.finish(),

@@ -83,7 +83,7 @@ impl Quantity {
             return Err(de::empty_object());
         }
         Ok(Quantity {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             value: value.finish(),
             comparator: comparator.finish(),

@@ -66,10 +66,10 @@ impl Range {
             return Err(de::empty_object());
         }
         Ok(Range {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
-            low: low,
-            high: high,
+            low,
+            high,
         })
     }
 }

@@ -66,10 +66,10 @@ impl Ratio {
             return Err(de::empty_object());
         }
         Ok(Ratio {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
-            numerator: numerator,
-            denominator: denominator,
+            numerator,
+            denominator,
         })
     }
 }

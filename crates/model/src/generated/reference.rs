@@ -77,11 +77,11 @@ impl Reference {
             return Err(de::empty_object());
         }
         Ok(Reference {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             reference: reference.finish(),
             r#type: r#type.finish(),
-            identifier: identifier,
+            identifier,
             display: display.finish(),
         })
     }

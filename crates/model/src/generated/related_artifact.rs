@@ -92,14 +92,14 @@ impl RelatedArtifact {
             return Err(de::empty_object());
         }
         Ok(RelatedArtifact {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             r#type: r#type.finish(),
             label: label.finish(),
             display: display.finish(),
             citation: citation.finish(),
             url: url.finish(),
-            document: document,
+            document,
             resource: resource.finish(),
         })
     }

@@ -92,9 +92,9 @@ impl SampledData {
             return Err(de::empty_object());
         }
         Ok(SampledData {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
-            origin: origin,
+            origin,
             period: period.finish(),
             factor: factor.finish(),
             lower_limit: lower_limit.finish(),

@@ -90,12 +90,12 @@ impl Signature {
             return Err(de::empty_object());
         }
         Ok(Signature {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             r#type: r#type.unwrap_or_default(),
             when: when.finish(),
-            who: who,
-            on_behalf_of: on_behalf_of,
+            who,
+            on_behalf_of,
             target_format: target_format.finish(),
             sig_format: sig_format.finish(),
             data: data.finish(),

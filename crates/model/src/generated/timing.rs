@@ -77,12 +77,12 @@ impl Timing {
             return Err(de::empty_object());
         }
         Ok(Timing {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             modifier_extension: modifier_extension.unwrap_or_default(),
             event: event.finish("event")?,
-            repeat: repeat,
-            code: code,
+            repeat,
+            code,
         })
     }
 }
@@ -233,9 +233,9 @@ impl TimingRepeat {
             de::set_choice(&mut bounds, TimingRepeatBounds::Period(v), "bounds")?;
         }
         Ok(TimingRepeat {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
-            bounds: bounds,
+            bounds,
             count: count.finish(),
             count_max: count_max.finish(),
             duration: duration.finish(),

@@ -103,13 +103,13 @@ impl TriggerDefinition {
             de::set_choice(&mut timing, TriggerDefinitionTiming::DateTime(v), "timing")?;
         }
         Ok(TriggerDefinition {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
             r#type: r#type.finish(),
             name: name.finish(),
-            timing: timing,
+            timing,
             data: data.unwrap_or_default(),
-            condition: condition,
+            condition,
         })
     }
 }

@@ -87,10 +87,10 @@ impl UsageContext {
             de::set_choice(&mut value, UsageContextValue::Reference(v), "value")?;
         }
         Ok(UsageContext {
-            id: id,
+            id,
             extension: extension.unwrap_or_default(),
-            code: code,
-            value: value,
+            code,
+            value,
         })
     }
 }

@@ -8,4 +8,4 @@ pub mod text;
 
 pub use decimal::Decimal;
 pub use kind::Kind;
-pub use temporal::{Date, DateTime, Instant, Precision, Time};
+pub use temporal::{Date, DateTime, Instant, InvalidTemporal, Precision, Time};

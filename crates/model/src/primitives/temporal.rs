@@ -3,6 +3,14 @@
 
 use std::fmt;
 
+/// Text that is not a valid date, dateTime, instant or time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not a valid {type_name}")]
+pub struct InvalidTemporal {
+    pub type_name: &'static str,
+    pub text: String,
+}
+
 /// How much of a date or dateTime was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Precision {
@@ -14,7 +22,7 @@ pub enum Precision {
 }
 
 macro_rules! temporal_type {
-    ($name:ident, $doc:literal) => {
+    ($name:ident, $check:ident, $doc:literal) => {
         #[doc = $doc]
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
@@ -27,6 +35,22 @@ macro_rules! temporal_type {
 
             pub(crate) fn new_unchecked(text: String) -> Self {
                 $name(text)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidTemporal;
+
+            /// Checks the text against the type's pattern and the calendar.
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                if $check(text) {
+                    Ok($name(text.to_owned()))
+                } else {
+                    Err(InvalidTemporal {
+                        type_name: stringify!($name),
+                        text: text.to_owned(),
+                    })
+                }
             }
         }
 
@@ -50,10 +74,26 @@ macro_rules! temporal_type {
     };
 }
 
-temporal_type!(Date, "A FHIR `date`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.");
-temporal_type!(DateTime, "A FHIR `dateTime`: a partial date, or a full date and time with zone.");
-temporal_type!(Instant, "A FHIR `instant`: a date and time to the second, with zone.");
-temporal_type!(Time, "A FHIR `time` of day: `hh:mm:ss` with optional fraction.");
+temporal_type!(
+    Date,
+    check_date,
+    "A FHIR `date`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`."
+);
+temporal_type!(
+    DateTime,
+    check_date_time,
+    "A FHIR `dateTime`: a partial date, or a full date and time with zone."
+);
+temporal_type!(
+    Instant,
+    check_instant,
+    "A FHIR `instant`: a date and time to the second, with zone."
+);
+temporal_type!(
+    Time,
+    check_time,
+    "A FHIR `time` of day: `hh:mm:ss` with optional fraction."
+);
 
 impl Date {
     pub fn precision(&self) -> Precision {
@@ -201,10 +241,25 @@ mod tests {
 
     #[test]
     fn dates_follow_the_calendar() {
-        for ok in ["2020", "2020-05", "2020-05-01", "2024-02-29", "2000-02-29", "0001"] {
+        for ok in [
+            "2020",
+            "2020-05",
+            "2020-05-01",
+            "2024-02-29",
+            "2000-02-29",
+            "0001",
+        ] {
             assert!(check_date(ok), "{ok}");
         }
-        for bad in ["0000", "1980-13-45", "2021-02-29", "1900-02-29", "2020-5", "20", "2020-04-31"] {
+        for bad in [
+            "0000",
+            "1980-13-45",
+            "2021-02-29",
+            "1900-02-29",
+            "2020-5",
+            "20",
+            "2020-04-31",
+        ] {
             assert!(!check_date(bad), "{bad}");
         }
     }

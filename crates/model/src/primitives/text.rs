@@ -36,7 +36,12 @@ pub fn check(kind: Kind, text: &str) -> Result<(), Broken> {
     } else {
         Err((
             ParseErrorKind::InvalidValue,
-            format!("{:?} is not a valid {}{}", shorten(text), kind.fhir_name(), hint(kind)),
+            format!(
+                "{:?} is not a valid {}{}",
+                shorten(text),
+                kind.fhir_name(),
+                hint(kind)
+            ),
         ))
     }
 }

@@ -1,0 +1,121 @@
+//! The FHIR interactions, free of HTTP: parse, validate, index, store, and answer in FHIR
+//! terms. The HTTP layer (`crate::http`) only translates requests and responses.
+
+pub mod bundle;
+pub mod capability;
+pub mod error;
+mod history;
+mod patch;
+mod read;
+mod resolver;
+mod write;
+
+pub use error::FhirError;
+pub use history::HistoryRequest;
+pub use write::{WriteOptions, Written};
+
+use custodian_search::registry::Registry;
+use custodian_store::{AuditContext, Store};
+use custodian_validation::Validator;
+
+/// Resource types of the model that are infrastructure, not records: they are exchanged but
+/// not stored through the type endpoints.
+const NOT_STORED: &[&str] = &[
+    "Bundle",
+    "OperationOutcome",
+    "CapabilityStatement",
+    "Parameters",
+];
+
+/// Settings of the core.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Check that local references point to stored resources (off for out-of-order loads).
+    pub referential_integrity: bool,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            referential_integrity: true,
+        }
+    }
+}
+
+/// Who asks, and under which public base URL (for `fullUrl`, `Location` and links).
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub client: Option<String>,
+    /// e.g. `https://fhir.example.org/fhir`, without a trailing slash.
+    pub base_url: String,
+}
+
+impl RequestContext {
+    fn audit(&self) -> AuditContext {
+        AuditContext {
+            request_id: Some(self.request_id.clone()),
+            client: self.client.clone(),
+        }
+    }
+}
+
+/// The server's core: one per process, shared by every worker.
+pub struct Fhir {
+    store: Store,
+    validator: Validator,
+    registry: &'static Registry,
+    config: CoreConfig,
+    /// When this process started: the CapabilityStatement's `date`.
+    started_at: String,
+}
+
+impl Fhir {
+    pub fn new(store: Store, config: CoreConfig) -> Result<Self, FhirError> {
+        let validator = Validator::new().map_err(|e| FhirError::Internal(e.to_string()))?;
+        let registry = custodian_search::registry::registry()
+            .map_err(|e| FhirError::Internal(e.to_string()))?;
+        Ok(Fhir {
+            store,
+            validator,
+            registry,
+            config,
+            started_at: bundle::now_instant(),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The resource types the REST API serves.
+    pub fn supported_types(&self) -> impl Iterator<Item = &'static str> {
+        custodian_model::MODELLED_RESOURCE_TYPES
+            .iter()
+            .copied()
+            .filter(|t| !NOT_STORED.contains(t))
+    }
+
+    /// Refuses types the server does not serve (404, as http.html asks for unknown types).
+    pub fn check_type(&self, resource_type: &str) -> Result<(), FhirError> {
+        if self.supported_types().any(|t| t == resource_type) {
+            Ok(())
+        } else {
+            Err(FhirError::UnknownType(resource_type.to_owned()))
+        }
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub fn ready(&self) -> Result<(), FhirError> {
+        // Any answer from the database will do; a missing row is an answer.
+        match self
+            .store
+            .with_reader(|tx| tx.read("Patient", "readiness-probe"))
+        {
+            Ok(_)
+            | Err(custodian_store::StoreError::NotFound { .. })
+            | Err(custodian_store::StoreError::Gone { .. }) => Ok(()),
+            Err(e) => Err(FhirError::from(e)),
+        }
+    }
+}

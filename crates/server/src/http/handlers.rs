@@ -1,0 +1,270 @@
+//! The handlers: extract, call the core, answer. One per interaction.
+
+use super::call::{blocking, read_body, Call};
+use super::negotiate::{self, Output};
+use super::response;
+use super::AppState;
+use crate::core::{FhirError, HistoryRequest, WriteOptions};
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path, Payload};
+use actix_web::{HttpRequest, HttpResponse};
+use custodian_store::DeleteOutcome;
+
+/// Unwraps `Call::new`, returning its error response.
+macro_rules! call {
+    ($req:expr, $state:expr) => {
+        match Call::new(&$req, &$state) {
+            Ok(c) => c,
+            Err(response) => return response,
+        }
+    };
+}
+
+pub async fn metadata(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
+    let call = call!(req, state);
+    let statement = state.fhir.capability_statement(&call.ctx.base_url);
+    response::value(StatusCode::OK, &statement, call.output)
+}
+
+pub async fn read(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<(String, String)>,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let (resource_type, id) = path.into_inner();
+    let fhir = state.fhir.clone();
+    match blocking(move || fhir.read(&resource_type, &id)).await {
+        Ok(r) => {
+            if let Some(tags) = negotiate::if_none_match(&req) {
+                if negotiate::none_match_hits(&tags, r.version) {
+                    return response::not_modified(&call.ctx, &r);
+                }
+            }
+            if let Some(since) = negotiate::header_str(req.headers(), header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.parse::<header::HttpDate>().ok())
+            {
+                if response::http_date(r.last_updated) <= since {
+                    return response::not_modified(&call.ctx, &r);
+                }
+            }
+            response::read(&call.ctx, &r, call.output)
+        }
+        Err(e) => call.fail(&e),
+    }
+}
+
+pub async fn vread(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<(String, String, String)>,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let (resource_type, id, version) = path.into_inner();
+    let fhir = state.fhir.clone();
+    match blocking(move || fhir.vread(&resource_type, &id, &version)).await {
+        Ok(r) => response::read(&call.ctx, &r, call.output),
+        Err(e) => call.fail(&e),
+    }
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<String>,
+    payload: Payload,
+) -> HttpResponse {
+    let call = call!(req, state);
+    if let Err(e) = negotiate::check_json_body(&req) {
+        return call.fail(&e);
+    }
+    if req.headers().contains_key("if-none-exist") {
+        return call.fail(&FhirError::NotSupported(
+            "conditional create (If-None-Exist) is not supported yet".into(),
+        ));
+    }
+    let body = match read_body(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return call.fail(&e),
+    };
+    let resource_type = path.into_inner();
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || fhir.create(&ctx, &resource_type, &body)).await {
+        Ok(w) => response::written(
+            &call.ctx,
+            &w.resource,
+            true,
+            &w.warnings,
+            call.prefer,
+            call.output,
+        ),
+        Err(e) => call.fail(&e),
+    }
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<(String, String)>,
+    payload: Payload,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let options = match negotiate::check_json_body(&req).and_then(|_| negotiate::if_match(&req)) {
+        Ok(if_match) => WriteOptions { if_match },
+        Err(e) => return call.fail(&e),
+    };
+    let body = match read_body(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return call.fail(&e),
+    };
+    let (resource_type, id) = path.into_inner();
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || fhir.update(&ctx, &resource_type, &id, &body, &options)).await {
+        Ok(w) => response::written(
+            &call.ctx,
+            &w.resource,
+            w.created,
+            &w.warnings,
+            call.prefer,
+            call.output,
+        ),
+        Err(e) => call.fail(&e),
+    }
+}
+
+pub async fn patch(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<(String, String)>,
+    payload: Payload,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let options = match negotiate::patch_kind(&req).and_then(|_| negotiate::if_match(&req)) {
+        Ok(if_match) => WriteOptions { if_match },
+        Err(e) => return call.fail(&e),
+    };
+    let body = match read_body(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return call.fail(&e),
+    };
+    let (resource_type, id) = path.into_inner();
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || fhir.patch_json(&ctx, &resource_type, &id, &body, &options)).await {
+        Ok(w) => response::written(
+            &call.ctx,
+            &w.resource,
+            false,
+            &w.warnings,
+            call.prefer,
+            call.output,
+        ),
+        Err(e) => call.fail(&e),
+    }
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<(String, String)>,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let options = match negotiate::if_match(&req) {
+        Ok(if_match) => WriteOptions { if_match },
+        Err(e) => return call.fail(&e),
+    };
+    let (resource_type, id) = path.into_inner();
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || fhir.delete(&ctx, &resource_type, &id, &options)).await {
+        Ok(DeleteOutcome::Deleted { version, .. }) => {
+            let mut builder = HttpResponse::Ok();
+            builder.insert_header((header::ETAG, format!("W/\"{version}\"")));
+            let oo = crate::core::error::information("deleted");
+            builder
+                .content_type(super::negotiate::FHIR_JSON)
+                .body(response::body_text(oo.to_string(), call.output))
+        }
+        Ok(DeleteOutcome::AlreadyDeleted { .. }) | Ok(DeleteOutcome::NotFound) => {
+            HttpResponse::NoContent().finish()
+        }
+        Err(e) => call.fail(&e),
+    }
+}
+
+pub async fn history_instance(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<(String, String)>,
+) -> HttpResponse {
+    let (resource_type, id) = path.into_inner();
+    history(req, state, Some(resource_type), Some(id)).await
+}
+
+pub async fn history_type(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<String>,
+) -> HttpResponse {
+    history(req, state, Some(path.into_inner()), None).await
+}
+
+pub async fn history_system(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
+    history(req, state, None, None).await
+}
+
+async fn history(
+    req: HttpRequest,
+    state: Data<AppState>,
+    resource_type: Option<String>,
+    id: Option<String>,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let request = match HistoryRequest::from_query(&call.query) {
+        Ok(r) => r,
+        Err(e) => return call.fail(&e),
+    };
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || fhir.history(&ctx, resource_type.as_deref(), id.as_deref(), &request))
+        .await
+    {
+        Ok(bundle) => response::json(StatusCode::OK, bundle, call.output),
+        Err(e) => call.fail(&e),
+    }
+}
+
+/// Routes that exist but not for this method: 405.
+pub async fn method_not_allowed(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
+    let call = call!(req, state);
+    call.fail(&FhirError::MethodNotAllowed(format!(
+        "{} is not allowed on this path",
+        req.method()
+    )))
+}
+
+/// No such route: 404.
+pub async fn not_found(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
+    let call = call!(req, state);
+    call.fail(&FhirError::NotFound {
+        resource_type: "path".into(),
+        id: req.path().to_owned(),
+    })
+}
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+pub async fn readyz(state: Data<AppState>) -> HttpResponse {
+    let fhir = state.fhir.clone();
+    match blocking(move || fhir.ready()).await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            response::value(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &e.to_operation_outcome(),
+                Output::default(),
+            )
+        }
+    }
+}
