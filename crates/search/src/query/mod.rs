@@ -6,6 +6,7 @@ mod escape;
 mod filter;
 mod render;
 mod result;
+pub mod semantics;
 mod value;
 
 pub use ast::*;
