@@ -1,5 +1,5 @@
 //! Date parameters: date, dateTime and instant by their precision; Period with open ends;
-//! Timing as the outer limits of its events.
+//! Timing as the outer limits of its events (or of `repeat.boundsPeriod` when it has none).
 
 use serde_json::Value;
 
@@ -46,5 +46,14 @@ pub(super) fn values(item: &Item<'_>, out: &mut Vec<IndexValue>) {
         if let (Some(low), Some(high)) = (low, high) {
             out.push(IndexValue::Date { low, high });
         }
+    } else if let Some(bounds) = map.get("repeat").and_then(|r| r.get("boundsPeriod")) {
+        // A Timing without events: its outer limits are the repeat bounds.
+        values(
+            &Item::Node {
+                value: bounds,
+                type_name: None,
+            },
+            out,
+        );
     }
 }
