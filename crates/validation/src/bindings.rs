@@ -20,7 +20,7 @@ pub(crate) fn check(
 ) {
     let Some(exp) = defs
         .terminology
-        .expansion(&binding.value_set)
+        .at(binding.expansion)
         .filter(|e| e.complete)
     else {
         return;
@@ -33,7 +33,7 @@ pub(crate) fn check(
                     issues.push(issue(
                         binding.strength,
                         path,
-                        &format!("The code '{code}'"),
+                        format_args!("The code '{code}'"),
                         vs,
                     ));
                 }
@@ -45,25 +45,26 @@ pub(crate) fn check(
             }
         }
         "CodeableConcept" => {
-            let codings: Vec<(Option<&str>, &str)> = value
-                .get("coding")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|c| Some((sys(c), code(c)?)))
-                .collect();
+            let codings = || {
+                value
+                    .get("coding")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| Some((sys(c), code(c)?)))
+            };
             if binding.strength == Strength::Required {
-                if !codings.iter().any(|(s, c)| exp.contains(*s, c)) {
-                    let what = match codings.first() {
+                if !codings().any(|(s, c)| exp.contains(s, c)) {
+                    let what = match codings().next() {
                         Some((s, c)) => {
                             format!("None of the codings (first: {}#{c})", s.unwrap_or(""))
                         }
                         None => "The concept has no coding and".to_owned(),
                     };
-                    issues.push(issue(binding.strength, path, &what, vs));
+                    issues.push(issue(binding.strength, path, format_args!("{what}"), vs));
                 }
             } else {
-                for (s, c) in codings {
+                for (s, c) in codings() {
                     coding(binding.strength, exp, s, c, path, vs, issues);
                 }
             }
@@ -94,12 +95,12 @@ fn coding(
     }
     let from_bound_system = system.is_some_and(|s| exp.has_system(s));
     if strength == Strength::Required || from_bound_system {
-        let what = format!("The code '{}#{code}'", system.unwrap_or(""));
-        issues.push(issue(strength, path, &what, vs));
+        let what = format_args!("The code '{}#{code}'", system.unwrap_or(""));
+        issues.push(issue(strength, path, what, vs));
     }
 }
 
-fn issue(strength: Strength, path: &str, what: &str, vs: &str) -> Issue {
+fn issue(strength: Strength, path: &str, what: std::fmt::Arguments<'_>, vs: &str) -> Issue {
     let (severity, kind) = match strength {
         Strength::Required => (Severity::Error, "required"),
         Strength::Extensible => (Severity::Warning, "extensible"),

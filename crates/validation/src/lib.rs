@@ -19,6 +19,7 @@ mod datetime;
 mod definitions;
 mod embedded;
 mod error;
+mod fast_hash;
 mod invariants;
 mod issue;
 mod narrative;

@@ -10,6 +10,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::fast_hash::{FastMap, FastSet};
+
 use serde_json::Value;
 
 /// A code system's codes and its is-a hierarchy (parent code -> child codes).
@@ -65,8 +67,8 @@ impl CodeSystem {
 pub(crate) struct Expansion {
     /// False when some part could not be expanded: the binding is then not checked.
     pub complete: bool,
-    by_system: HashMap<String, HashSet<String>>,
-    codes: HashSet<String>,
+    by_system: FastMap<String, FastSet<String>>,
+    codes: FastSet<String>,
 }
 
 impl Expansion {
@@ -109,7 +111,8 @@ impl Expansion {
 /// All value sets of fhir-schemas, expanded.
 #[derive(Debug, Default)]
 pub(crate) struct Terminology {
-    expansions: HashMap<String, Expansion>,
+    expansions: Vec<Expansion>,
+    by_url: HashMap<String, usize>,
 }
 
 impl Terminology {
@@ -133,16 +136,31 @@ impl Terminology {
         for url in urls {
             builder.expand(url);
         }
-        Terminology {
-            expansions: builder.done,
+        let mut out = Terminology::default();
+        for (url, expansion) in builder.done {
+            out.by_url.insert(url, out.expansions.len());
+            out.expansions.push(expansion);
         }
+        out
     }
 
-    /// The expansion of the value set `url` (a `|version` suffix is ignored); `None` when the
+    /// The index of the value set `url` (a `|version` suffix is ignored); `None` when the
     /// value set is not in fhir-schemas.
+    pub fn index_of(&self, url: &str) -> Option<usize> {
+        self.by_url
+            .get(url.split('|').next().unwrap_or(url))
+            .copied()
+    }
+
+    /// The expansion at `index` (from [`Terminology::index_of`]).
+    pub fn at(&self, index: Option<usize>) -> Option<&Expansion> {
+        index.and_then(|i| self.expansions.get(i))
+    }
+
+    /// The expansion of the value set `url`.
+    #[cfg(test)]
     pub fn expansion(&self, url: &str) -> Option<&Expansion> {
-        let url = url.split('|').next().unwrap_or(url);
-        self.expansions.get(url)
+        self.at(self.index_of(url))
     }
 }
 

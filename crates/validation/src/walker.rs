@@ -3,7 +3,6 @@
 //! contained and bundled resources; it calls the binding, invariant, narrative and reference
 //! checks at the elements they apply to, and collects every issue.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -12,6 +11,7 @@ use crate::bindings;
 use crate::definitions::schema::{ElemType, KeyInfo, Node};
 use crate::definitions::{Definitions, ElemKind, JsonKind, TypeDef};
 use crate::error::ValidationError;
+use crate::fast_hash::{FastMap, FastSet};
 use crate::invariants::{self, Constraint, Context};
 use crate::issue::{Issue, IssueType, Severity};
 use crate::narrative;
@@ -33,9 +33,9 @@ struct Frame<'a> {
 #[derive(Default)]
 struct BundleIndex<'a> {
     /// fullUrl -> resource type.
-    full_urls: HashMap<&'a str, &'a str>,
+    full_urls: FastMap<&'a str, &'a str>,
     /// (type, id) of the entries' resources.
-    local: HashSet<(&'a str, &'a str)>,
+    local: FastSet<(&'a str, &'a str)>,
 }
 
 /// The state of one validation run.
@@ -301,6 +301,7 @@ impl<'a, 'o> Walker<'a, 'o> {
         let ctx = Context {
             root_contained: root.map(|f| f.contained.as_slice()).unwrap_or(&[]),
             in_contained: self.frames.last().is_some_and(|f| f.in_contained),
+            has_contained: self.frames.last().is_some_and(|f| !f.contained.is_empty()),
         };
         for c in constraints {
             for suffix in invariants::check(c.key, obj, &ctx) {

@@ -80,11 +80,15 @@ impl Definitions {
             by_name.insert(def.name.clone(), types.len());
             types.push(def);
         }
-        // Resolve the type each element's values are walked with, once.
+        let terminology = Terminology::build(&value_sets, &code_systems);
+        // Resolve the type each element's values are walked with, and bindings, once.
         for def in &mut types {
             for node in &mut def.nodes {
                 for ty in &mut node.types {
                     ty.walk_idx = by_name.get(&ty.walk_as).copied();
+                }
+                if let Some(binding) = &mut node.binding {
+                    binding.expansion = terminology.index_of(&binding.value_set);
                 }
             }
         }
@@ -100,7 +104,6 @@ impl Definitions {
             .filter_map(|c| c.get("code").and_then(Value::as_str))
             .map(str::to_owned)
             .collect();
-        let terminology = Terminology::build(&value_sets, &code_systems);
         Ok(Definitions {
             types,
             by_name,

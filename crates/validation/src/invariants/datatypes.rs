@@ -105,6 +105,7 @@ mod tests {
         let ctx = Context {
             root_contained: &contained,
             in_contained: false,
+            has_contained: true,
         };
         let r = |v: Value| {
             holds(

@@ -136,6 +136,8 @@ pub(crate) struct Context<'a> {
     pub root_contained: &'a [(&'a str, &'a str)],
     /// The element belongs to a contained resource.
     pub in_contained: bool,
+    /// The current resource has contained resources (dom-2..dom-5 have work to do).
+    pub has_contained: bool,
 }
 
 /// Runs the check `key` on the element `obj`. Returns the FHIRPath suffixes (relative to the

@@ -14,6 +14,9 @@ pub(super) fn domain(
     obj: &Map<String, Value>,
     ctx: &Context<'_>,
 ) -> Vec<String> {
+    if key != InvariantKey::Dom6 && !ctx.has_contained {
+        return Vec::new();
+    }
     let contained = obj
         .get("contained")
         .and_then(Value::as_array)
@@ -129,7 +132,10 @@ mod tests {
 
     #[test]
     fn dom_2_to_6() {
-        let ctx = Context::default();
+        let ctx = Context {
+            has_contained: true,
+            ..Context::default()
+        };
         let r = obj(json!({"text": {"div": "x"}, "contained": [
             {"resourceType": "Patient", "id": "a", "contained": [{"resourceType": "Patient"}]},
             {"resourceType": "Patient", "id": "b", "meta": {"versionId": "1", "security": [{"code": "R"}]}}
@@ -147,7 +153,11 @@ mod tests {
         let r = obj(
             json!({"contained": [{"resourceType": "Provenance", "id": "p", "target": [{"reference": "#"}]}]}),
         );
-        assert!(domain(InvariantKey::Dom3, &r, &Context::default()).is_empty());
+        let ctx = Context {
+            has_contained: true,
+            ..Context::default()
+        };
+        assert!(domain(InvariantKey::Dom3, &r, &ctx).is_empty());
     }
 
     #[test]
