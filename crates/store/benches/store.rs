@@ -1,1 +1,235 @@
-fn main() {}
+//! `cargo bench -p custodian-store`: create, read by id, update, bulk insert and concurrent
+//! durable creates (group commit on/off) on SQLite, and on PostgreSQL when available (a
+//! throwaway cluster with fsync on, or `CUSTODIAN_TEST_POSTGRES_URL`). Throughput is printed
+//! as elements/s (= operations/s).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../tests/common/pg.rs"]
+mod pg;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
+use custodian_store::{AuditContext, BoxError, Meta, Store, StoreOptions, Synchronous};
+
+fn patient_index(i: u64) -> ResourceIndex {
+    let s = |param: &str, v: &str| IndexEntry {
+        param: param.into(),
+        value: IndexValue::String {
+            normalized: v.to_lowercase(),
+            exact: v.into(),
+        },
+    };
+    let t = |param: &str, system: Option<&str>, code: &str| IndexEntry {
+        param: param.into(),
+        value: IndexValue::Token {
+            system: system.map(Into::into),
+            code: Some(code.into()),
+            display: None,
+        },
+    };
+    ResourceIndex {
+        entries: vec![
+            s("family", &format!("Family{}", i % 1000)),
+            s("given", "Anna"),
+            s("name", &format!("Family{}", i % 1000)),
+            s("name", "Anna"),
+            t("identifier", Some("urn:oid:1.2.3"), &format!("MRN{i}")),
+            t(
+                "gender",
+                Some("http://hl7.org/fhir/administrative-gender"),
+                "female",
+            ),
+            t("active", None, "true"),
+            IndexEntry {
+                param: "birthdate".into(),
+                value: IndexValue::Date {
+                    low: 315_532_800_000_000,
+                    high: 315_619_199_999_999,
+                },
+            },
+        ],
+    }
+}
+
+fn render(i: u64) -> impl FnMut(&Meta<'_>) -> Result<Vec<u8>, BoxError> {
+    move |m| {
+        Ok(format!(
+            r#"{{"resourceType":"Patient","id":"{}","meta":{{"versionId":"{}","lastUpdated":"{}"}},"identifier":[{{"system":"urn:oid:1.2.3","value":"MRN{i}"}}],"active":true,"name":[{{"family":"Family{}","given":["Anna"]}}],"gender":"female","birthDate":"1980-01-01","address":[{{"line":["1 Main Street"],"city":"Springfield","postalCode":"12345","country":"US"}}]}}"#,
+            m.id, m.version_id, m.last_updated, i % 1000
+        )
+        .into_bytes())
+    }
+}
+
+struct Backend {
+    name: &'static str,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bench.db", dir.path().display());
+    let mut v = vec![Backend {
+        name: "sqlite",
+        url,
+        _dir: Some(dir),
+    }];
+    pg::DURABLE.store(true, Ordering::SeqCst);
+    if let Some(url) = pg::fresh_database() {
+        v.push(Backend {
+            name: "postgres",
+            url,
+            _dir: None,
+        });
+    }
+    v
+}
+
+fn open(url: &str, group_commit: bool) -> Store {
+    Store::open(
+        url,
+        StoreOptions {
+            sqlite_synchronous: Synchronous::Full,
+            group_commit,
+            max_connections: 40,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let ctx = AuditContext {
+        request_id: Some("bench".into()),
+        client: Some("bench".into()),
+    };
+    for b in backends() {
+        let store = open(&b.url, true);
+        let mut g = c.benchmark_group(format!("store/{}", b.name));
+        g.sample_size(10)
+            .measurement_time(Duration::from_secs(5))
+            .warm_up_time(Duration::from_secs(1));
+
+        // Durable single creates, one thread.
+        g.throughput(Throughput::Elements(1));
+        let mut i = 0u64;
+        g.bench_function("create (1 thread, durable)", |bench| {
+            bench.iter(|| {
+                i += 1;
+                store
+                    .create(&ctx, "Patient", &patient_index(i), render(i))
+                    .unwrap()
+            })
+        });
+
+        // Bulk insert: batches of 1,000 Patients (with index rows) per transaction.
+        let batch = 1000u64;
+        g.throughput(Throughput::Elements(batch));
+        let mut n = 1_000_000u64;
+        g.bench_function("bulk insert (batches of 1000)", |bench| {
+            bench.iter(|| {
+                store
+                    .transaction(&ctx, |tx| {
+                        for k in 0..batch {
+                            let i = n + k;
+                            tx.create("Patient", &patient_index(i), render(i))?;
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                n += batch;
+            })
+        });
+
+        // Read by id over 10,000 resources.
+        let ids: Vec<String> = store
+            .transaction(&ctx, |tx| {
+                (0..10_000u64)
+                    .map(|i| {
+                        tx.create("Patient", &patient_index(i), render(i))
+                            .map(|r| r.id)
+                    })
+                    .collect()
+            })
+            .unwrap();
+        g.throughput(Throughput::Elements(1));
+        let mut k = 0usize;
+        g.bench_function("read by id", |bench| {
+            bench.iter(|| {
+                k = (k + 7919) % ids.len();
+                store.read("Patient", &ids[k]).unwrap()
+            })
+        });
+
+        // Durable single updates, one thread.
+        let mut k = 0usize;
+        g.bench_function("update (1 thread, durable)", |bench| {
+            bench.iter(|| {
+                k = (k + 7919) % ids.len();
+                store
+                    .update(
+                        &ctx,
+                        "Patient",
+                        &ids[k],
+                        None,
+                        &patient_index(k as u64),
+                        render(k as u64),
+                    )
+                    .unwrap()
+            })
+        });
+
+        // Durable single creates from 32 threads, group commit on and off.
+        let threads = 32u64;
+        let per_thread = 20u64;
+        g.throughput(Throughput::Elements(threads * per_thread));
+        for group_commit in [true, false] {
+            if b.name != "sqlite" && !group_commit {
+                continue;
+            }
+            let s = Arc::new(open(&b.url, group_commit));
+            let label = if b.name == "sqlite" {
+                format!("group_commit={group_commit}")
+            } else {
+                "pool".to_owned()
+            };
+            g.bench_with_input(
+                BenchmarkId::new("create (32 threads, durable)", label),
+                &s,
+                |bench, s| {
+                    bench.iter_custom(|iters| {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            let hs: Vec<_> = (0..threads)
+                                .map(|t| {
+                                    let s = s.clone();
+                                    let ctx = ctx.clone();
+                                    std::thread::spawn(move || {
+                                        for j in 0..per_thread {
+                                            let i = t * 1000 + j;
+                                            s.create(&ctx, "Patient", &patient_index(i), render(i))
+                                                .unwrap();
+                                        }
+                                    })
+                                })
+                                .collect();
+                            for h in hs {
+                                h.join().unwrap();
+                            }
+                        }
+                        start.elapsed()
+                    })
+                },
+            );
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -113,6 +113,16 @@ impl ConnectionManager {
         Self { target, sqlite }
     }
 
+    /// A SQLite connection with the PRAGMAs applied (the writer's dedicated connection).
+    pub(crate) fn establish_sqlite(&self) -> Result<SqliteConnection, StoreError> {
+        match self.establish() {
+            Ok(DbConn::Sqlite(c)) => Ok(c),
+            Ok(DbConn::Pg(_)) => Err(StoreError::InvalidUrl("not a SQLite database".to_owned())),
+            Err(ConnectError::Connection(e)) => Err(StoreError::Connect(e)),
+            Err(ConnectError::Query(e)) => Err(e.into()),
+        }
+    }
+
     pub(crate) fn establish(&self) -> Result<DbConn, ConnectError> {
         match &self.target {
             Target::Sqlite(path) => {

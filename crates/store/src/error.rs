@@ -56,6 +56,9 @@ pub enum StoreError {
     Connect(#[from] diesel::ConnectionError),
     #[error("connection pool: {0}")]
     Pool(#[from] r2d2::Error),
+    /// The commit of a (group) transaction failed; nothing of this write was kept.
+    #[error("commit failed: {0}")]
+    Commit(String),
     #[error("migrations failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]

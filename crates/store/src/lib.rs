@@ -16,6 +16,7 @@ pub mod schema;
 mod store;
 mod tx;
 mod types;
+mod writer;
 
 pub use conn::{ConnectError, ConnectionManager, DbConn, Synchronous, Target};
 pub use error::{BoxError, StoreError};

@@ -1,6 +1,6 @@
 //! `Store`: the pool, migrations, transactions and single-resource convenience methods.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use custodian_search::index::ResourceIndex;
@@ -9,6 +9,7 @@ use crate::conn::{run_migrations, ConnectionManager, DbConn, SqliteSettings, Syn
 use crate::error::{BoxError, StoreError};
 use crate::tx::{Tx, TxConn};
 use crate::types::*;
+use crate::writer::Writer;
 
 /// How often `Store::transaction` runs a transaction again after `Contention`.
 const MAX_ATTEMPTS: u32 = 20;
@@ -26,6 +27,9 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// Run pending migrations in `open` (the server does; `custodian migrate` does it alone).
     pub migrate: bool,
+    /// SQLite: let concurrent writes share one commit (see `writer.rs`). Off: every write
+    /// commits (and with `synchronous=FULL`, fsyncs) on its own.
+    pub group_commit: bool,
 }
 
 impl Default for StoreOptions {
@@ -36,6 +40,7 @@ impl Default for StoreOptions {
             sqlite_synchronous: Synchronous::Full,
             busy_timeout: Duration::from_secs(30),
             migrate: true,
+            group_commit: true,
         }
     }
 }
@@ -45,10 +50,10 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: r2d2::Pool<ConnectionManager>,
     target: Target,
-    /// SQLite only: one writer at a time inside this process, so writers queue on a mutex
-    /// instead of spinning in SQLite's busy handler. Other processes are kept out by
-    /// `BEGIN IMMEDIATE` plus the busy timeout.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite only: the single writer connection with group commit. Writers of this process
+    /// queue on its mutex instead of spinning in SQLite's busy handler; other processes are
+    /// kept out by `BEGIN IMMEDIATE` plus the busy timeout.
+    writer: Option<Arc<Writer>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -86,6 +91,9 @@ impl Store {
             run_migrations(&mut first)?;
         }
         drop(first);
+        let writer = target
+            .is_sqlite()
+            .then(|| Arc::new(Writer::new(manager.clone(), options.group_commit)));
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections.max(1))
             .min_idle(Some(1))
@@ -93,11 +101,10 @@ impl Store {
             // SQLite connections cannot break; PostgreSQL ones are checked on checkout.
             .test_on_check_out(!target.is_sqlite())
             .build(manager)?;
-        let write_lock = target.is_sqlite().then(|| Arc::new(Mutex::new(())));
         Ok(Self {
             pool,
             target,
-            write_lock,
+            writer,
         })
     }
 
@@ -115,7 +122,9 @@ impl Store {
     /// all (an `Err` rolls back). On `Contention` (a concurrent writer won a race, SQLite busy,
     /// PostgreSQL serialization failure or deadlock) the whole transaction is run again, so `f`
     /// must not have side effects outside the database. SQLite transactions start with
-    /// `BEGIN IMMEDIATE`, so they never fail upgrading a read lock.
+    /// `BEGIN IMMEDIATE`, so they never fail upgrading a read lock. On SQLite the transaction
+    /// is a savepoint in a group commit (see `writer.rs`): `f` must not call back into this
+    /// `Store` for writes (it would wait for itself); use the `Tx` it is given.
     pub fn transaction<T, F>(&self, ctx: &AuditContext, mut f: F) -> Result<T, StoreError>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
@@ -123,7 +132,7 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.transaction_once(ctx, &mut f);
+            let result = self.transaction_once(ctx, true, &mut f);
             match result {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, error = %e, "retrying transaction");
@@ -134,14 +143,37 @@ impl Store {
         }
     }
 
-    fn transaction_once<T, F>(&self, ctx: &AuditContext, f: &mut F) -> Result<T, StoreError>
+    /// Like `transaction`, for one small write: on SQLite it shares a group commit with
+    /// concurrent single writes instead of committing alone.
+    pub fn write_one<T, F>(&self, ctx: &AuditContext, mut f: F) -> Result<T, StoreError>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     {
-        let _guard = self
-            .write_lock
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.transaction_once(ctx, false, &mut f) {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %e, "retrying write");
+                    std::thread::sleep(Duration::from_millis(u64::from(attempt.min(10))));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn transaction_once<T, F>(
+        &self,
+        ctx: &AuditContext,
+        solo: bool,
+        f: &mut F,
+    ) -> Result<T, StoreError>
+    where
+        F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+    {
+        if let Some(writer) = &self.writer {
+            return writer.write(ctx, solo, f);
+        }
         let mut conn = self.pool.get()?;
         match &mut *conn {
             DbConn::Sqlite(c) => c.immediate_transaction(|c| {
@@ -206,7 +238,7 @@ impl Store {
     where
         R: FnMut(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
     {
-        self.transaction(ctx, |tx| tx.create(resource_type, index, &mut render))
+        self.write_one(ctx, |tx| tx.create(resource_type, index, &mut render))
     }
 
     pub fn create_conditional<R, F>(
@@ -222,7 +254,7 @@ impl Store {
         R: FnMut(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
         F: FnMut(&mut Tx<'_>) -> Result<Vec<String>, StoreError>,
     {
-        self.transaction(ctx, |tx| {
+        self.write_one(ctx, |tx| {
             tx.create_conditional(resource_type, criteria, &mut find, index, &mut render)
         })
     }
@@ -239,7 +271,7 @@ impl Store {
     where
         R: FnMut(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
     {
-        self.transaction(ctx, |tx| {
+        self.write_one(ctx, |tx| {
             tx.update(resource_type, id, expected, index, &mut render)
         })
     }
@@ -251,6 +283,6 @@ impl Store {
         id: &str,
         expected: Option<i64>,
     ) -> Result<DeleteOutcome, StoreError> {
-        self.transaction(ctx, |tx| tx.delete(resource_type, id, expected))
+        self.write_one(ctx, |tx| tx.delete(resource_type, id, expected))
     }
 }

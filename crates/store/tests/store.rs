@@ -39,6 +39,7 @@ both_backends!(
     bundle_like_transaction_commits_together,
     hostile_input_changes_nothing,
     migrate_is_idempotent,
+    concurrent_writes_some_failing,
 );
 
 fn ctx() -> AuditContext {
@@ -1043,4 +1044,70 @@ fn open_reports_real_errors() {
     .unwrap();
     assert!(deep.exists());
     assert!(store.is_sqlite());
+}
+
+fn concurrent_writes_some_failing(db: &TestDb) {
+    let store = db.open();
+    let barrier = Arc::new(Barrier::new(16));
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut kept = Vec::new();
+                let mut dropped = Vec::new();
+                for j in 0..25 {
+                    let fail = (t + j) % 3 == 0;
+                    let mut id = None;
+                    let r = store.transaction(&ctx(), |tx| {
+                        let r = tx.create(
+                            "Patient",
+                            &index("C", &format!("{t}-{j}")),
+                            render(patient("C")),
+                        )?;
+                        id = Some(r.id.clone());
+                        if fail {
+                            return Err(StoreError::InvalidCursor);
+                        }
+                        Ok(r)
+                    });
+                    match r {
+                        Ok(r) => kept.push(r),
+                        Err(StoreError::InvalidCursor) => dropped.push(id.unwrap()),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                (kept, dropped)
+            })
+        })
+        .collect();
+    let mut kept_all = 0;
+    for t in threads {
+        let (kept, dropped) = t.join().unwrap();
+        for r in &kept {
+            assert_eq!(&store.read("Patient", &r.id).unwrap(), r);
+        }
+        for id in &dropped {
+            assert!(matches!(
+                store.read("Patient", id),
+                Err(StoreError::NotFound { .. })
+            ));
+            assert!(store.audit_for("Patient", id).unwrap().is_empty());
+        }
+        kept_all += kept.len();
+    }
+    let all = all_history(
+        &store,
+        HistoryScope::Type("Patient"),
+        HistoryQuery::default(),
+    );
+    assert_eq!(all.len(), kept_all);
+    assert_eq!(
+        kept_all,
+        (0..16)
+            .flat_map(|t| (0..25).map(move |j| (t + j) % 3 != 0))
+            .filter(|k| *k)
+            .count()
+    );
 }

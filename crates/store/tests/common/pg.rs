@@ -13,6 +13,9 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 
 static SERVER: OnceLock<Option<String>> = OnceLock::new();
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+/// Benches set this before the first `server()` call: keep fsync on so durable figures mean
+/// something. Tests leave it off.
+pub static DURABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -162,10 +165,15 @@ fn start_cluster() -> Option<String> {
         Err(e) => return unavailable(&format!("initdb: {e}")),
     }
     let port = free_port();
-    // Tests want speed, not durability: fsync off.
+    // Tests want speed, not durability: fsync off unless DURABLE.
+    let sync = if DURABLE.load(Ordering::SeqCst) {
+        ""
+    } else {
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    };
     let opts = format!(
         "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
-         -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+         {sync} -c max_connections=300 -c shared_buffers=256MB",
         dir.display()
     );
     let status = pg_command(&bin.join("pg_ctl"), root)

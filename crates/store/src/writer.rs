@@ -1,0 +1,204 @@
+//! SQLite writer with group commit.
+//!
+//! SQLite has one writer at a time. All writes of this process go through one dedicated
+//! connection guarded by a mutex; each write runs in its own SAVEPOINT inside a shared
+//! `BEGIN IMMEDIATE` transaction. A writer that finishes while other writers are queued leaves
+//! the transaction open and waits; the last writer of the group commits for everyone, so with
+//! `synchronous=FULL` concurrent writers share one fsync instead of paying one each. Nobody is
+//! told "done" before the commit that contains their write has succeeded, and a write that
+//! fails rolls back only its own savepoint. Other processes are kept out by `BEGIN IMMEDIATE`
+//! and the busy timeout.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+use crate::conn::ConnectionManager;
+use crate::error::StoreError;
+use crate::tx::{Tx, TxConn};
+use crate::types::AuditContext;
+
+/// Most writes committed together (bounds the latency of the first writer of a group).
+const MAX_GROUP: usize = 128;
+
+#[derive(Default)]
+struct State {
+    conn: Option<SqliteConnection>,
+    in_txn: bool,
+    /// Number of the open (or last) group.
+    group: u64,
+    /// Writes in the open group.
+    members: usize,
+    /// Every group up to this number has ended (committed or failed).
+    ended: u64,
+    /// Groups whose commit failed, with the reason (recent ones only).
+    failures: VecDeque<(u64, String)>,
+}
+
+pub(crate) struct Writer {
+    manager: ConnectionManager,
+    group_commit: bool,
+    queued: AtomicUsize,
+    state: Mutex<State>,
+    ended: Condvar,
+}
+
+impl Writer {
+    pub(crate) fn new(manager: ConnectionManager, group_commit: bool) -> Self {
+        Self {
+            manager,
+            group_commit,
+            queued: AtomicUsize::new(0),
+            state: Mutex::new(State::default()),
+            ended: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                // A writer panicked inside the open group: its connection state is unknown.
+                // Drop it (SQLite rolls the transaction back) and fail the whole group.
+                let mut g = poisoned.into_inner();
+                if g.in_txn {
+                    g.conn = None;
+                    g.in_txn = false;
+                    let group = g.group;
+                    g.failures
+                        .push_back((group, "a writer panicked".to_owned()));
+                    g.ended = group;
+                    self.ended.notify_all();
+                }
+                self.state.clear_poison();
+                g
+            }
+        }
+    }
+
+    /// Run `f` as one atomic write and return once it is durably committed.
+    ///
+    /// `solo = false` (single-resource writes): join the open group; the write runs in a
+    /// SAVEPOINT when earlier writes of the group are in the transaction, so its failure rolls
+    /// back only itself. `solo = true` (bundles, bulk loads): commit any open group first and
+    /// run alone in a fresh transaction without a savepoint (SQLite statements inside a large
+    /// savepoint are slow).
+    pub(crate) fn write<T, F>(
+        &self,
+        ctx: &AuditContext,
+        solo: bool,
+        f: &mut F,
+    ) -> Result<T, StoreError>
+    where
+        F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+    {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut st = self.lock();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+
+        if solo && st.in_txn {
+            // The group's members learn about a failed commit themselves; it is not ours.
+            let _ = self.end_group(&mut st);
+        }
+        if st.conn.is_none() {
+            let c = self.manager.establish_sqlite()?;
+            st.conn = Some(c);
+        }
+        let State { conn, in_txn, .. } = &mut *st;
+        let Some(conn) = conn.as_mut() else {
+            return Err(StoreError::Commit("no writer connection".to_owned()));
+        };
+        if !*in_txn {
+            AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?;
+            *in_txn = true;
+            st.group += 1;
+            st.members = 0;
+        }
+        let group = st.group;
+        let alone = st.members == 0;
+        let Some(conn) = st.conn.as_mut() else {
+            return Err(StoreError::Commit("no writer connection".to_owned()));
+        };
+        let result = if alone {
+            // First in the group: nothing to protect, so no savepoint. On error the whole
+            // (one-member) transaction is rolled back below.
+            f(&mut Tx::new(TxConn::Sqlite(conn), ctx))
+        } else {
+            // Nested `transaction` = SAVEPOINT: an error rolls back this write only.
+            conn.transaction(|c| f(&mut Tx::new(TxConn::Sqlite(c), ctx)))
+        };
+        if alone && result.is_err() {
+            st.in_txn = false;
+            if let Some(conn) = st.conn.as_mut() {
+                if <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(conn).is_err() {
+                    st.conn = None;
+                }
+            }
+            st.ended = group;
+            self.ended.notify_all();
+            return result;
+        }
+        st.members += 1;
+
+        let defer = self.group_commit
+            && !solo
+            && st.members < MAX_GROUP
+            && self.queued.load(Ordering::SeqCst) > 0;
+        if defer {
+            // A queued writer will commit (or defer to the next one; the last one commits).
+            if result.is_err() {
+                return result;
+            }
+            let st = self
+                .ended
+                .wait_while(st, |s| s.ended < group)
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some((_, why)) = st.failures.iter().find(|(g, _)| *g == group) {
+                return Err(StoreError::Commit(why.clone()));
+            }
+            return result;
+        }
+        self.end_group(&mut st)?;
+        result
+    }
+
+    /// Commit the open group and wake its members.
+    fn end_group(&self, st: &mut State) -> Result<(), StoreError> {
+        let group = st.group;
+        let commit = self.commit(st);
+        st.ended = group;
+        if let Err(why) = &commit {
+            st.failures.push_back((group, why.clone()));
+            if st.failures.len() > 64 {
+                st.failures.pop_front();
+            }
+        }
+        self.ended.notify_all();
+        commit.map_err(StoreError::Commit)
+    }
+
+    fn commit(&self, st: &mut State) -> Result<(), String> {
+        st.in_txn = false;
+        let Some(conn) = st.conn.as_mut() else {
+            return Err("no writer connection".to_owned());
+        };
+        match <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(
+            conn,
+        ) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let rolled_back = <AnsiTransactionManager as TransactionManager<
+                    SqliteConnection,
+                >>::rollback_transaction(conn);
+                if rolled_back.is_err() {
+                    st.conn = None;
+                }
+                Err(format!("commit failed: {e}"))
+            }
+        }
+    }
+}
