@@ -150,9 +150,7 @@ impl Writer {
             && self.queued.load(Ordering::SeqCst) > 0;
         if defer {
             // A queued writer will commit (or defer to the next one; the last one commits).
-            if result.is_err() {
-                return result;
-            }
+            let value = result?;
             let st = self
                 .ended
                 .wait_while(st, |s| s.ended < group)
@@ -160,7 +158,7 @@ impl Writer {
             if let Some((_, why)) = st.failures.iter().find(|(g, _)| *g == group) {
                 return Err(StoreError::Commit(why.clone()));
             }
-            return result;
+            return Ok(value);
         }
         self.end_group(&mut st)?;
         result
