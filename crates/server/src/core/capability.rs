@@ -22,8 +22,8 @@ pub const FEATURES: Features = Features {
     conditional_update: false,
     conditional_delete: false,
     patch: true,
-    batch: false,
-    transaction: false,
+    batch: true,
+    transaction: true,
 };
 
 impl Fhir {

@@ -2,12 +2,14 @@
 //! terms. The HTTP layer (`crate::http`) only translates requests and responses.
 
 pub mod bundle;
+pub mod bundles;
 pub mod capability;
 pub mod error;
 mod history;
 mod patch;
 mod read;
 mod resolver;
+mod validate_op;
 mod write;
 
 pub use error::FhirError;

@@ -8,6 +8,7 @@ use custodian_search::index::ResourceIndex;
 use custodian_store::{BoxError, DeleteOutcome, Meta, StoredResource};
 use custodian_validation::{Issue, ValidateOptions};
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// How a write is asked for.
 #[derive(Debug, Clone, Default)]
@@ -56,8 +57,19 @@ impl Fhir {
     pub(crate) fn prepare_parsed(
         &self,
         resource_type: &str,
+        resource: Resource,
+        id_rule: IdRule<'_>,
+    ) -> Result<Prepared, FhirError> {
+        self.prepare_in(resource_type, resource, id_rule, None)
+    }
+
+    /// Like `prepare_parsed`, for an entry of a bundle that writes `bundle_targets`.
+    pub(crate) fn prepare_in(
+        &self,
+        resource_type: &str,
         mut resource: Resource,
         id_rule: IdRule<'_>,
+        bundle_targets: Option<&HashSet<String>>,
     ) -> Result<Prepared, FhirError> {
         if resource.resource_type() != resource_type {
             return Err(FhirError::bad_request_at(
@@ -87,7 +99,7 @@ impl Fhir {
             },
         }
         let value = json::to_value(&resource).map_err(|e| FhirError::Internal(e.to_string()))?;
-        let warnings = self.validate_value(&value, false)?;
+        let warnings = self.validate_value(&value, bundle_targets)?;
         let index = custodian_search::extract::extract_with(self.registry, resource_type, &value);
         Ok(Prepared {
             resource,
@@ -100,15 +112,16 @@ impl Fhir {
     pub(crate) fn validate_value(
         &self,
         value: &Value,
-        in_bundle: bool,
+        bundle_targets: Option<&HashSet<String>>,
     ) -> Result<Vec<Issue>, FhirError> {
         let stored: Vec<&str> = self.supported_types().collect();
         let resolver = StoreResolver {
             store: &self.store,
             stored_types: &stored,
+            bundle_targets,
         };
         let options = ValidateOptions::default()
-            .in_bundle(in_bundle)
+            .in_bundle(bundle_targets.is_some())
             .check_references_exist(self.config.referential_integrity)
             .with_resolver(&resolver);
         let report = self.validator.validate(value, &options);

@@ -268,3 +268,68 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
         }
     }
 }
+
+pub async fn validate_type(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<String>,
+    payload: Payload,
+) -> HttpResponse {
+    validate(req, state, path.into_inner(), None, payload).await
+}
+
+pub async fn validate_instance(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<(String, String)>,
+    payload: Payload,
+) -> HttpResponse {
+    let (resource_type, id) = path.into_inner();
+    validate(req, state, resource_type, Some(id), payload).await
+}
+
+async fn validate(
+    req: HttpRequest,
+    state: Data<AppState>,
+    resource_type: String,
+    id: Option<String>,
+    payload: Payload,
+) -> HttpResponse {
+    let call = call!(req, state);
+    if let Err(e) = negotiate::check_json_body(&req) {
+        return call.fail(&e);
+    }
+    let body = match read_body(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return call.fail(&e),
+    };
+    let fhir = state.fhir.clone();
+    match blocking(move || fhir.validate_operation(&resource_type, id.as_deref(), &body)).await {
+        Ok(outcome) => response::value(StatusCode::OK, &outcome, call.output),
+        Err(e) => call.fail(&e),
+    }
+}
+
+/// `POST [base]` with a batch or transaction Bundle.
+pub async fn bundle(req: HttpRequest, state: Data<AppState>, payload: Payload) -> HttpResponse {
+    use super::negotiate::Return;
+    use crate::core::bundles::EntryReturn;
+    let call = call!(req, state);
+    if let Err(e) = negotiate::check_json_body(&req) {
+        return call.fail(&e);
+    }
+    let body = match read_body(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return call.fail(&e),
+    };
+    let entry_return = match call.prefer.return_ {
+        Return::Minimal => EntryReturn::Minimal,
+        Return::Representation => EntryReturn::Representation,
+        Return::OperationOutcome => EntryReturn::OperationOutcome,
+    };
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || fhir.process_bundle(&ctx, &body, entry_return)).await {
+        Ok(bundle) => response::json(StatusCode::OK, bundle, call.output),
+        Err(e) => call.fail(&e),
+    }
+}

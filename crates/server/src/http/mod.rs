@@ -34,6 +34,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
         .service(
             web::scope(base_path)
                 .service(
+                    web::resource(["", "/"])
+                        .route(web::post().to(bundle))
+                        .default_service(not_allowed()),
+                )
+                .service(
                     web::resource("/metadata")
                         .route(web::get().to(metadata))
                         .default_service(not_allowed()),
@@ -56,6 +61,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
                 .service(
                     web::resource("/{type}/{id}/_history/{vid}")
                         .route(web::get().to(vread))
+                        .default_service(not_allowed()),
+                )
+                .service(
+                    web::resource("/{type}/$validate")
+                        .route(web::post().to(validate_type))
+                        .default_service(not_allowed()),
+                )
+                .service(
+                    web::resource("/{type}/{id}/$validate")
+                        .route(web::post().to(validate_instance))
                         .default_service(not_allowed()),
                 )
                 .service(

@@ -1,0 +1,369 @@
+//! `POST [base]` with a batch or transaction Bundle (http.html#transaction).
+//!
+//! A transaction is all or nothing: every entry is parsed, rewritten and validated before the
+//! one database transaction that writes them all, in the specification's order (DELETE, POST,
+//! PUT, GET); any failure rolls everything back and names the entry. A batch runs each entry
+//! on its own and reports failures per entry.
+
+mod plan;
+mod rewrite;
+
+use super::bundle::{BundleWriter, Entry, Response};
+use super::error::FhirError;
+use super::write::{render, IdRule, Prepared};
+use super::{Fhir, RequestContext};
+use custodian_model::{json, Bundle, BundleType, Resource};
+use custodian_store::{format_instant, DeleteOutcome, StoreError, StoredResource, Tx};
+use plan::{entry_error, Action, Planned};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+/// What to put in each response entry (`Prefer: return=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryReturn {
+    Minimal,
+    Representation,
+    OperationOutcome,
+}
+
+/// The result of one entry.
+enum Outcome {
+    Written {
+        resource: StoredResource,
+        created: bool,
+    },
+    Deleted,
+    Read(StoredResource),
+    NotModified(StoredResource),
+}
+
+impl Fhir {
+    /// Processes a batch or transaction Bundle; returns the response Bundle's JSON.
+    pub fn process_bundle(
+        &self,
+        ctx: &RequestContext,
+        body: &[u8],
+        entry_return: EntryReturn,
+    ) -> Result<String, FhirError> {
+        let bundle: Value = serde_json::from_slice(body)
+            .map_err(|e| FhirError::bad_request(format!("the body is not JSON: {e}")))?;
+        let is_batch = bundle.get("type").and_then(Value::as_str) == Some("batch");
+        // A batch judges each entry's resource on its own, so only its envelope (everything
+        // but the entries' resources) must be valid as a whole; a transaction must be valid
+        // throughout.
+        let envelope = if is_batch {
+            without_resources(&bundle)
+        } else {
+            bundle.clone()
+        };
+        let parsed: Bundle = json::from_value(envelope.clone())?;
+        let kind = parsed.r#type.as_ref().and_then(|t| t.value);
+        match kind {
+            Some(BundleType::Transaction) => {
+                self.check_bundle(&envelope)?;
+                self.transaction(ctx, &bundle, entry_return)
+            }
+            Some(BundleType::Batch) => {
+                self.check_bundle(&envelope)?;
+                Ok(self.batch(ctx, &bundle, entry_return))
+            }
+            Some(other) => Err(FhirError::bad_request_at(
+                format!(
+                    "POST to the base accepts batch and transaction Bundles; this one is '{other}'. \
+                     To store a {other} Bundle as a record, POST it to [base]/Bundle (not supported yet)."
+                ),
+                "Bundle.type",
+            )),
+            None => Err(FhirError::bad_request_at("Bundle.type is required", "Bundle.type")),
+        }
+    }
+
+    /// The Bundle's own rules (bdl invariants, entry structure); entry references are checked
+    /// per entry once the bundle's ids are known.
+    fn check_bundle(&self, bundle: &Value) -> Result<(), FhirError> {
+        let targets = HashSet::new();
+        match self.validate_value(bundle, Some(&targets)) {
+            Ok(_) => Ok(()),
+            Err(FhirError::Invalid(mut report)) => {
+                // References are resolved later against the bundle's own entries.
+                report.issues.retain(|i| {
+                    !(i.severity.is_error() && i.code == custodian_validation::IssueType::NotFound)
+                });
+                if report.has_errors() {
+                    Err(FhirError::Invalid(report))
+                } else {
+                    Ok(())
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn transaction(
+        &self,
+        ctx: &RequestContext,
+        bundle: &Value,
+        entry_return: EntryReturn,
+    ) -> Result<String, FhirError> {
+        let mut planned = plan::plan(bundle, &ctx.base_url)?;
+        let identities: HashMap<String, String> = planned
+            .iter()
+            .filter(|p| matches!(p.action, Action::Create | Action::Update))
+            .filter_map(|p| p.full_url.clone().map(|u| (u, p.local_reference())))
+            .collect();
+        let targets: HashSet<String> = planned
+            .iter()
+            .filter(|p| matches!(p.action, Action::Create | Action::Update))
+            .map(Planned::local_reference)
+            .collect();
+        let mut prepared = Vec::with_capacity(planned.len());
+        for p in &mut planned {
+            let ready = self
+                .prepare_entry(p, &identities, &targets)
+                .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
+            prepared.push(ready);
+        }
+        let mut order: Vec<usize> = (0..planned.len()).collect();
+        order.sort_by_key(|&i| planned[i].phase());
+        let mut failed_at = None;
+        let mut outcomes = Vec::new();
+        let result = self.store.transaction(&ctx.audit(), |tx| {
+            outcomes.clear();
+            outcomes.resize_with(planned.len(), || None);
+            for &i in &order {
+                failed_at = Some(i);
+                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i])?);
+            }
+            failed_at = None;
+            Ok(())
+        });
+        if let Err(e) = result {
+            let p = failed_at.and_then(|i| planned.get(i));
+            return Err(match p {
+                Some(p) => entry_error(p.index, p.full_url.as_deref(), FhirError::from(e)),
+                None => FhirError::from(e),
+            });
+        }
+        let mut writer = BundleWriter::new("transaction-response", None, &[]);
+        for outcome in outcomes.iter().flatten() {
+            write_outcome(&mut writer, ctx, outcome, entry_return);
+        }
+        Ok(writer.finish())
+    }
+
+    fn batch(&self, ctx: &RequestContext, bundle: &Value, entry_return: EntryReturn) -> String {
+        let entries = bundle
+            .get("entry")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut writer = BundleWriter::new("batch-response", None, &[]);
+        for (index, entry) in entries.iter().enumerate() {
+            let single = serde_json::json!({ "entry": [entry] });
+            let result = self.batch_entry(ctx, &single).map_err(|e| {
+                let full_url = entry.get("fullUrl").and_then(Value::as_str);
+                entry_error(index, full_url, e)
+            });
+            match result {
+                Ok(outcome) => write_outcome(&mut writer, ctx, &outcome, entry_return),
+                Err(e) => {
+                    let status = format!("{} {}", e.status(), reason(e.status()));
+                    let outcome = e.to_operation_outcome();
+                    writer.entry(&Entry {
+                        response: Some(Response {
+                            status: &status,
+                            ..Default::default()
+                        }),
+                        outcome: Some(&outcome),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        writer.finish()
+    }
+
+    /// One batch entry, in its own transaction. Batch entries may not refer to each other.
+    fn batch_entry(&self, ctx: &RequestContext, single: &Value) -> Result<Outcome, FhirError> {
+        let entry = single
+            .get("entry")
+            .and_then(|e| e.get(0))
+            .ok_or_else(|| FhirError::bad_request("empty entry"))?;
+        let full_url = entry
+            .get("fullUrl")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let mut planned = plan::plan_entry(0, entry, full_url, &ctx.base_url)?;
+        let targets: HashSet<String> = [planned.local_reference()].into();
+        let mut prepared = self.prepare_entry(&mut planned, &HashMap::new(), &targets)?;
+        Ok(self
+            .store
+            .transaction(&ctx.audit(), |tx| execute(tx, &planned, &mut prepared))?)
+    }
+
+    /// Rewrites references, sets the id, parses, validates and indexes a write entry.
+    fn prepare_entry(
+        &self,
+        p: &mut Planned,
+        identities: &HashMap<String, String>,
+        targets: &HashSet<String>,
+    ) -> Result<Option<Prepared>, FhirError> {
+        self.check_type(&p.resource_type)?;
+        let Some(resource) = p.resource.as_mut() else {
+            return Ok(None);
+        };
+        if !matches!(p.action, Action::Create | Action::Update) {
+            return Ok(None);
+        }
+        rewrite::rewrite(resource, identities).map_err(|urn| {
+            FhirError::bad_request(format!("the reference {urn} names no entry of this bundle"))
+        })?;
+        if let Some(object) = resource.as_object_mut() {
+            object.insert("id".to_owned(), Value::String(p.id.clone()));
+        }
+        let parsed: Resource = json::from_value(resource.clone())?;
+        self.prepare_in(
+            &p.resource_type,
+            parsed,
+            IdRule::Equals(&p.id),
+            Some(targets),
+        )
+        .map(Some)
+    }
+}
+
+/// Runs one planned entry inside the transaction.
+fn execute(
+    tx: &mut Tx<'_>,
+    p: &Planned,
+    prepared: &mut Option<Prepared>,
+) -> Result<Outcome, StoreError> {
+    match &p.action {
+        Action::Delete => {
+            let outcome = tx.delete(&p.resource_type, &p.id, p.if_match)?;
+            let _ = matches!(outcome, DeleteOutcome::Deleted { .. });
+            Ok(Outcome::Deleted)
+        }
+        Action::Create | Action::Update => {
+            let Some(prepared) = prepared.as_mut() else {
+                return Err(StoreError::Render("entry was not prepared".into()));
+            };
+            let if_match = if p.action == Action::Update {
+                p.if_match
+            } else {
+                None
+            };
+            let out = tx.update(&p.resource_type, &p.id, if_match, &prepared.index, |meta| {
+                render(&mut prepared.resource, meta)
+            })?;
+            Ok(Outcome::Written {
+                resource: out.resource,
+                created: out.created,
+            })
+        }
+        Action::Read { version } => {
+            let stored = match version {
+                Some(v) => {
+                    let v = v.parse().map_err(|_| StoreError::NotFound {
+                        resource_type: p.resource_type.clone(),
+                        id: format!("{}/_history/{v}", p.id),
+                    })?;
+                    tx.vread(&p.resource_type, &p.id, v)?
+                }
+                None => tx.read(&p.resource_type, &p.id)?,
+            };
+            let hit = p
+                .if_none_match
+                .as_deref()
+                .is_some_and(|tags| crate::http::negotiate::none_match_hits(tags, stored.version));
+            Ok(if hit {
+                Outcome::NotModified(stored)
+            } else {
+                Outcome::Read(stored)
+            })
+        }
+    }
+}
+
+fn write_outcome(
+    writer: &mut BundleWriter,
+    ctx: &RequestContext,
+    outcome: &Outcome,
+    entry_return: EntryReturn,
+) {
+    match outcome {
+        Outcome::Written { resource, .. }
+        | Outcome::Read(resource)
+        | Outcome::NotModified(resource) => {
+            let (status, body) = match outcome {
+                Outcome::Written { created: true, .. } => {
+                    ("201 Created", entry_return == EntryReturn::Representation)
+                }
+                Outcome::Written { .. } => ("200 OK", entry_return == EntryReturn::Representation),
+                Outcome::NotModified(_) => ("304 Not Modified", false),
+                _ => ("200 OK", true),
+            };
+            let full_url = format!(
+                "{}/{}/{}",
+                ctx.base_url, resource.resource_type, resource.id
+            );
+            let location = format!(
+                "{}/{}/_history/{}",
+                resource.resource_type, resource.id, resource.version
+            );
+            let etag = format!("W/\"{}\"", resource.version);
+            let last_modified = format_instant(resource.last_updated);
+            let info = (entry_return == EntryReturn::OperationOutcome).then(|| {
+                super::error::information(&format!("{} version {}", location, resource.version))
+            });
+            writer.entry(&Entry {
+                full_url: Some(&full_url),
+                resource: body.then_some(resource.body.as_str()),
+                response: Some(Response {
+                    status,
+                    location: matches!(outcome, Outcome::Written { .. })
+                        .then_some(location.as_str()),
+                    etag: Some(&etag),
+                    last_modified: Some(&last_modified),
+                }),
+                outcome: info.as_ref(),
+                ..Default::default()
+            });
+        }
+        Outcome::Deleted => writer.entry(&Entry {
+            response: Some(Response {
+                status: "204 No Content",
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+    }
+}
+
+/// The Bundle without its entries' resources.
+fn without_resources(bundle: &Value) -> Value {
+    let mut envelope = bundle.clone();
+    if let Some(entries) = envelope.get_mut("entry").and_then(Value::as_array_mut) {
+        for entry in entries {
+            if let Some(object) = entry.as_object_mut() {
+                object.remove("resource");
+            }
+        }
+    }
+    envelope
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        410 => "Gone",
+        412 => "Precondition Failed",
+        422 => "Unprocessable Entity",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}

@@ -1,0 +1,285 @@
+//! Reading a batch/transaction Bundle into planned entries: what each asks for, with ids
+//! assigned up front so references between entries can be rewritten before anything is
+//! written.
+
+use crate::core::error::FhirError;
+use serde_json::Value;
+
+/// What an entry's `request` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// POST `Type` (new id assigned in `target`).
+    Create,
+    /// PUT `Type/id`.
+    Update,
+    /// DELETE `Type/id`.
+    Delete,
+    /// GET/HEAD `Type/id` or `Type/id/_history/vid`.
+    Read { version: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Position in the request Bundle.
+    pub index: usize,
+    pub full_url: Option<String>,
+    pub method: String,
+    pub action: Action,
+    pub resource_type: String,
+    /// The id the entry writes or reads.
+    pub id: String,
+    pub resource: Option<Value>,
+    pub if_match: Option<i64>,
+    pub if_none_match: Option<String>,
+}
+
+impl Planned {
+    /// Processing order of http.html#transaction: DELETE, POST, PUT/PATCH, GET/HEAD.
+    pub fn phase(&self) -> u8 {
+        match self.action {
+            Action::Delete => 0,
+            Action::Create => 1,
+            Action::Update => 2,
+            Action::Read { .. } => 3,
+        }
+    }
+
+    /// `Type/id`, the local reference other entries use once ids are known.
+    pub fn local_reference(&self) -> String {
+        format!("{}/{}", self.resource_type, self.id)
+    }
+}
+
+/// A failure that names the entry (index and fullUrl) it concerns.
+pub fn entry_error(index: usize, full_url: Option<&str>, e: FhirError) -> FhirError {
+    let at = match full_url {
+        Some(u) => format!("entry {index} ({u})"),
+        None => format!("entry {index}"),
+    };
+    match e {
+        FhirError::Parse(mut p) => {
+            p.message = format!("{at}: {}", p.message);
+            p.expression = prefix_expression(index, &p.expression);
+            FhirError::Parse(p)
+        }
+        FhirError::Invalid(mut report) => {
+            for issue in &mut report.issues {
+                issue.diagnostics = format!("{at}: {}", issue.diagnostics);
+                issue.expression = prefix_expression(index, &issue.expression);
+            }
+            FhirError::Invalid(report)
+        }
+        FhirError::BadRequest {
+            message,
+            expression,
+        } => FhirError::BadRequest {
+            message: format!("{at}: {message}"),
+            expression: Some(match expression {
+                Some(x) => prefix_expression(index, &x),
+                None => format!("Bundle.entry[{index}]"),
+            }),
+        },
+        FhirError::NotSupported(m) => FhirError::NotSupported(format!("{at}: {m}")),
+        FhirError::UnknownType(t) => FhirError::bad_request_at(
+            format!("{at}: resource type '{t}' is not supported by this server"),
+            format!("Bundle.entry[{index}]"),
+        ),
+        FhirError::NotFound { resource_type, id } => FhirError::NotFound {
+            resource_type,
+            id: format!("{id} (needed by {at})"),
+        },
+        FhirError::Gone { resource_type, id } => FhirError::Gone {
+            resource_type,
+            id: format!("{id} (needed by {at})"),
+        },
+        FhirError::VersionConflict(m) => FhirError::VersionConflict(format!("{at}: {m}")),
+        FhirError::PreconditionFailed(m) => FhirError::PreconditionFailed(format!("{at}: {m}")),
+        FhirError::Conflict(m) => FhirError::Conflict(format!("{at}: {m}")),
+        FhirError::Unprocessable(m) => FhirError::Unprocessable(format!("{at}: {m}")),
+        other => other,
+    }
+}
+
+/// `Patient.name[0]` inside entry 3 is `Bundle.entry[3].resource.name[0]`.
+fn prefix_expression(index: usize, expression: &str) -> String {
+    let rest = expression.split_once('.').map(|(_, r)| r);
+    match rest {
+        Some(rest) if !expression.starts_with("Bundle.") => {
+            format!("Bundle.entry[{index}].resource.{rest}")
+        }
+        _ if expression.is_empty() => format!("Bundle.entry[{index}]"),
+        _ if expression.starts_with("Bundle.") => expression.to_owned(),
+        _ => format!("Bundle.entry[{index}].resource"),
+    }
+}
+
+/// Reads every entry's request; assigns ids to creates.
+pub fn plan(bundle: &Value, base_url: &str) -> Result<Vec<Planned>, FhirError> {
+    let entries = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut planned = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let full_url = entry
+            .get("fullUrl")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let p = plan_entry(index, entry, full_url.clone(), base_url)
+            .map_err(|e| entry_error(index, full_url.as_deref(), e))?;
+        planned.push(p);
+    }
+    check_unique(&planned)?;
+    Ok(planned)
+}
+
+pub fn plan_entry(
+    index: usize,
+    entry: &Value,
+    full_url: Option<String>,
+    base_url: &str,
+) -> Result<Planned, FhirError> {
+    let request = entry.get("request").ok_or_else(|| {
+        FhirError::bad_request_at(
+            "every entry of a batch or transaction needs a request (bdl-3)",
+            format!("Bundle.entry[{index}]"),
+        )
+    })?;
+    let method = request
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let url = request
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let url = url
+        .strip_prefix(base_url)
+        .map(|u| u.trim_start_matches('/'))
+        .unwrap_or(url);
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Err(FhirError::bad_request_at(
+            format!("request.url '{url}' is not on this server"),
+            format!("Bundle.entry[{index}].request.url"),
+        ));
+    }
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (url, None),
+    };
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let resource = entry.get("resource").cloned();
+    let header = |name: &str| request.get(name).and_then(Value::as_str).map(str::to_owned);
+    let if_match = match header("ifMatch") {
+        Some(v) => Some(crate::http::negotiate::parse_etag(&v).ok_or_else(|| {
+            FhirError::bad_request_at(
+                format!("ifMatch '{v}' is not a version ETag such as W/\"3\""),
+                format!("Bundle.entry[{index}].request.ifMatch"),
+            )
+        })?),
+        None => None,
+    };
+    let conditional = |what: &str| {
+        FhirError::NotSupported(format!(
+            "{what} needs search, which bundles do not support yet"
+        ))
+    };
+    if header("ifNoneExist").is_some() {
+        return Err(conditional("ifNoneExist (conditional create)"));
+    }
+    let url_error = |m: &str| {
+        FhirError::bad_request_at(
+            format!("{method} {url}: {m}"),
+            format!("Bundle.entry[{index}].request.url"),
+        )
+    };
+    let (action, resource_type, id) = match (method.as_str(), segments.as_slice(), query) {
+        ("POST", [t], None) => (Action::Create, *t, custodian_store::new_id()),
+        ("PUT", [t, id], None) => (Action::Update, *t, (*id).to_owned()),
+        ("DELETE", [t, id], None) => (Action::Delete, *t, (*id).to_owned()),
+        ("GET" | "HEAD", [t, id], None) => (Action::Read { version: None }, *t, (*id).to_owned()),
+        ("GET" | "HEAD", [t, id, "_history", v], None) => (
+            Action::Read {
+                version: Some((*v).to_owned()),
+            },
+            *t,
+            (*id).to_owned(),
+        ),
+        ("PUT" | "DELETE", [_], Some(_)) => {
+            return Err(conditional("a conditional update or delete"))
+        }
+        ("GET" | "HEAD", [_], _) | ("GET" | "HEAD", [], _) => {
+            return Err(conditional("a search entry"))
+        }
+        ("PATCH", _, _) => {
+            return Err(FhirError::NotSupported(
+                "PATCH entries in bundles are not supported yet".into(),
+            ))
+        }
+        ("POST", _, _) => return Err(url_error("a create needs the url 'Type'")),
+        ("PUT" | "DELETE", _, _) => return Err(url_error("needs the url 'Type/id'")),
+        ("GET" | "HEAD", _, _) => return Err(url_error("not a read of 'Type/id'")),
+        _ => return Err(url_error("unknown request method")),
+    };
+    if matches!(action, Action::Create | Action::Update) {
+        let Some(r) = &resource else {
+            return Err(FhirError::bad_request_at(
+                format!("{method} needs a resource"),
+                format!("Bundle.entry[{index}].resource"),
+            ));
+        };
+        let body_type = r
+            .get("resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if body_type != resource_type {
+            return Err(FhirError::bad_request_at(
+                format!("the resource is a {body_type} but request.url is for {resource_type}"),
+                format!("Bundle.entry[{index}].request.url"),
+            ));
+        }
+    }
+    Ok(Planned {
+        index,
+        full_url,
+        method,
+        action,
+        resource_type: resource_type.to_owned(),
+        id,
+        resource,
+        if_match,
+        if_none_match: header("ifNoneMatch"),
+    })
+}
+
+/// Two entries may not touch the same resource, nor share a fullUrl (bdl-7).
+fn check_unique(planned: &[Planned]) -> Result<(), FhirError> {
+    let mut targets = std::collections::HashMap::new();
+    let mut full_urls = std::collections::HashMap::new();
+    for p in planned {
+        if let Some(previous) = targets.insert(p.local_reference(), p.index) {
+            return Err(FhirError::bad_request_at(
+                format!(
+                    "entries {previous} and {} both touch {}; a bundle may touch each resource once",
+                    p.index,
+                    p.local_reference()
+                ),
+                format!("Bundle.entry[{}]", p.index),
+            ));
+        }
+        if let Some(u) = &p.full_url {
+            if let Some(previous) = full_urls.insert(u.clone(), p.index) {
+                return Err(FhirError::bad_request_at(
+                    format!(
+                        "entries {previous} and {} share the fullUrl {u} (bdl-7)",
+                        p.index
+                    ),
+                    format!("Bundle.entry[{}].fullUrl", p.index),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
