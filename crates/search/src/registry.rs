@@ -120,6 +120,11 @@ pub struct Registry {
     by_type: BTreeMap<String, BTreeMap<String, SearchParamDef>>,
     common: BTreeMap<String, SearchParamDef>,
     resource_types: BTreeSet<String>,
+    /// Per type, every supported parameter (own and resource-level) in code order, so that
+    /// extraction walks a slice.
+    combined: BTreeMap<String, Vec<SearchParamDef>>,
+    /// The supported resource-level parameters, for types without parameters of their own.
+    common_list: Vec<SearchParamDef>,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +196,16 @@ impl Registry {
                 };
             }
         }
+        let supported = |d: &&SearchParamDef| !UNSUPPORTED.iter().any(|(c, _)| *c == d.code);
+        reg.common_list = reg.common.values().filter(supported).cloned().collect();
+        for t in &reg.resource_types {
+            let own = reg.by_type.get(t);
+            let mut all: BTreeMap<&str, &SearchParamDef> =
+                reg.common.iter().map(|(c, d)| (c.as_str(), d)).collect();
+            all.extend(own.into_iter().flatten().map(|(c, d)| (c.as_str(), d)));
+            let list = all.into_values().filter(supported).cloned().collect();
+            reg.combined.insert(t.clone(), list);
+        }
         Ok(reg)
     }
 
@@ -223,16 +238,11 @@ impl Registry {
     }
 
     /// Every supported parameter of `resource_type`, resource-level ones included, by code.
-    pub fn params(&self, resource_type: &str) -> impl Iterator<Item = &SearchParamDef> + '_ {
-        let own = self.by_type.get(resource_type);
-        let common = self
-            .common
-            .values()
-            .filter(move |d| own.is_none_or(|m| !m.contains_key(&d.code)));
-        own.into_iter()
-            .flat_map(|m| m.values())
-            .chain(common)
-            .filter(|d| !UNSUPPORTED.iter().any(|(c, _)| *c == d.code))
+    pub fn params(&self, resource_type: &str) -> std::slice::Iter<'_, SearchParamDef> {
+        self.combined
+            .get(resource_type)
+            .unwrap_or(&self.common_list)
+            .iter()
     }
 
     /// Whether `name` is a resource type the definitions mention (as a base or a target).

@@ -54,10 +54,12 @@ fn eval<'a>(
         Expr::Literal(Literal::String(s)) => vec![Item::String(s.clone())],
         Expr::Literal(Literal::Number(n)) => vec![Item::Number(n.clone())],
         Expr::Member { base, name } => {
-            let base = eval_base(base.as_deref(), input, root)?;
             let mut out = Vec::new();
-            for item in &base {
-                member(item, name, &mut out);
+            match base {
+                Some(b) => eval(b, input, root)?
+                    .iter()
+                    .for_each(|item| member(item, name, &mut out)),
+                None => input.iter().for_each(|item| member(item, name, &mut out)),
             }
             out
         }
