@@ -23,7 +23,6 @@ pub struct Planned {
     /// Position in the request Bundle.
     pub index: usize,
     pub full_url: Option<String>,
-    pub method: String,
     pub action: Action,
     pub resource_type: String,
     /// The id the entry writes or reads.
@@ -244,7 +243,6 @@ pub fn plan_entry(
     Ok(Planned {
         index,
         full_url,
-        method,
         action,
         resource_type: resource_type.to_owned(),
         id,
