@@ -55,6 +55,32 @@ fn shared_examples() -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The first Patient, Encounter and Condition of the first carebundle Bundle (generated data).
+fn carebundle_resources() -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fhir-r4/bundles/carebundle-100/mixed-42-0000.json");
+    let Some(bundle) = std::fs::read_to_string(&dir)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    else {
+        eprintln!("SKIPPED carebundle benches: {} is absent", dir.display());
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ty in ["Patient", "Encounter", "Condition"] {
+        let found = bundle["entry"].as_array().and_then(|entries| {
+            entries
+                .iter()
+                .find(|e| e["resource"]["resourceType"] == ty)
+                .map(|e| e["resource"].clone())
+        });
+        if let Some(resource) = found {
+            out.push((ty.to_lowercase(), resource));
+        }
+    }
+    out
+}
+
 fn bench(c: &mut Criterion) {
     let Ok(validator) = Validator::new() else {
         eprintln!("definitions did not load");
@@ -65,6 +91,12 @@ fn bench(c: &mut Criterion) {
     c.bench_function("validate/typical-patient", |b| {
         b.iter(|| validator.validate(black_box(&patient), &opts))
     });
+    let entry_opts = ValidateOptions::default().in_bundle(true);
+    for (name, value) in carebundle_resources() {
+        c.bench_function(&format!("validate/carebundle-{name}"), |b| {
+            b.iter(|| validator.validate(black_box(&value), &entry_opts))
+        });
+    }
     let mut group = c.benchmark_group("validate/examples");
     group
         .sample_size(20)

@@ -19,6 +19,10 @@ use crate::options::ValidateOptions;
 use crate::reference::{self, RefForm};
 
 const TXT_1: &str = "The narrative SHALL contain only the basic html formatting elements and attributes described in chapters 7-11 (except section 4 of chapter 9) and 15 of the HTML 4.0 standard, <a> elements (either name or href), images and internally contained style attributes";
+/// Deeper JSON than this is refused rather than walked (guards the stack; serde_json's parser
+/// already stops at 128 levels).
+const MAX_DEPTH: usize = 100;
+
 const TXT_2: &str = "The narrative SHALL have some non-whitespace content";
 
 /// One resource being walked (a top-level, bundled or contained resource).
@@ -48,6 +52,7 @@ pub(crate) struct Walker<'a, 'o> {
     path: String,
     frames: Vec<Frame<'a>>,
     bundles: Vec<BundleIndex<'a>>,
+    depth: usize,
 }
 
 impl<'a, 'o> Walker<'a, 'o> {
@@ -60,6 +65,7 @@ impl<'a, 'o> Walker<'a, 'o> {
             path: String::with_capacity(64),
             frames: Vec::new(),
             bundles: Vec::new(),
+            depth: 0,
         }
     }
 
@@ -185,6 +191,26 @@ impl<'a, 'o> Walker<'a, 'o> {
         let Some(content) = td.content(idx) else {
             return;
         };
+        if self.depth >= MAX_DEPTH {
+            self.error(
+                IssueType::Structure,
+                format!("Elements are nested more than {MAX_DEPTH} levels deep"),
+            );
+            return;
+        }
+        self.depth += 1;
+        self.walk_children(td, content, obj, extra, is_resource);
+        self.depth -= 1;
+    }
+
+    fn walk_children(
+        &mut self,
+        td: &'a TypeDef,
+        content: &'a Node,
+        obj: &'a Map<String, Value>,
+        extra: &'a [Constraint],
+        is_resource: bool,
+    ) {
         if !is_resource && obj.keys().all(|k| k == "id") {
             let human = &self.defs.ele1_human;
             let mut issue = Issue::error(

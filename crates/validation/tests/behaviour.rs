@@ -196,3 +196,44 @@ fn unsupported_and_unknown_resource_types() -> Result<(), ValidationError> {
     assert!(v.knows_profile("http://hl7.org/fhir/StructureDefinition/Patient|4.0.1"));
     Ok(())
 }
+
+#[test]
+fn the_operation_outcome_is_itself_a_valid_resource() -> Result<(), ValidationError> {
+    let v = Validator::new()?;
+    let bad = json!({"resourceType": "Patient", "gender": "x", "contact": [{"gender": "male"}]});
+    let report = v.validate(&bad, &ValidateOptions::default());
+    let mut oo = report.to_operation_outcome_json();
+    oo["text"] = json!({"status": "generated", "div": DIV});
+    let check = v.validate(&oo, &ValidateOptions::default());
+    assert!(check.issues.is_empty(), "{:?}", check.issues);
+    let mut clean = custodian_validation::ValidationReport::default().to_operation_outcome_json();
+    clean["text"] = json!({"status": "generated", "div": DIV});
+    assert!(v
+        .validate(&clean, &ValidateOptions::default())
+        .issues
+        .is_empty());
+    Ok(())
+}
+
+#[test]
+fn deeply_nested_json_is_refused_not_a_crash() -> Result<(), ValidationError> {
+    let v = Validator::new()?;
+    // Built by moving values (json! would deep-copy, recursively, at every level).
+    let mut ext = json!({"url": "http://x", "valueString": "leaf"});
+    for _ in 0..2000 {
+        let mut outer = serde_json::Map::new();
+        outer.insert("url".into(), json!("http://x"));
+        outer.insert("extension".into(), serde_json::Value::Array(vec![ext]));
+        ext = serde_json::Value::Object(outer);
+    }
+    let mut patient =
+        json!({"resourceType": "Patient", "text": {"status": "generated", "div": DIV}});
+    patient["extension"] = serde_json::Value::Array(vec![ext]);
+    let report = v.validate(&patient, &ValidateOptions::default());
+    assert!(report
+        .errors()
+        .any(|i| i.diagnostics.contains("nested more than")));
+    // Dropping such a Value recurses too; leak it to keep the test about validation.
+    std::mem::forget(patient);
+    Ok(())
+}
