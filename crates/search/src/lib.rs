@@ -28,6 +28,10 @@
 //!   `target_type` whose `target_id` is the id of a `target_type` resource matching `filter`.
 //! - `Has { source_type, reference_param, filter }`: some `source_type` resource matching
 //!   `filter` has a reference row `reference_param` pointing at `r` (type and id).
+//!
+//! Sorting ([`query::SortKey`]): by the smallest row value ascending and the largest
+//! descending (dates `low`/`high`, strings `value_normalized`, tokens `code`, numbers and
+//! quantities `value`, references `target_type, target_id`), resources without a row last.
 
 // Tests may unwrap; the library itself may not (the lib target is still linted without cfg(test)).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]

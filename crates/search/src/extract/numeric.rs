@@ -23,7 +23,13 @@ pub(super) fn quantities(item: &Item<'_>, out: &mut Vec<IndexValue>) {
         .and_then(number_text)
         .and_then(|t| parse_decimal(&t).ok())
     {
-        out.push(quantity(value, v.value, v.low, v.high));
+        // `comparator` (`<`, `<=`, `>=`, `>`) opens the range on that side.
+        let (low, high) = match str_field(value, "comparator") {
+            Some("<" | "<=") => (f64::NEG_INFINITY, v.high),
+            Some(">" | ">=") => (v.low, f64::INFINITY),
+            _ => (v.low, v.high),
+        };
+        out.push(quantity(value, v.value, low, high));
         return;
     }
     let low = map

@@ -624,3 +624,18 @@ fn official_examples_extract() {
     }
     assert!(count >= 40, "only {count} examples");
 }
+
+#[test]
+fn quantity_comparator_opens_the_range() {
+    let c = json!({"resourceType": "Condition", "id": "c5", "onsetAge": {"value": 5, "comparator": "<", "code": "a"}});
+    let index = extract("Condition", &c).unwrap();
+    match entries(&index, "onset-age").as_slice() {
+        [IndexValue::Quantity {
+            value, low, high, ..
+        }] => {
+            assert_eq!((*value, *high), (5.0, 5.5));
+            assert!(low.is_infinite() && *low < 0.0);
+        }
+        other => panic!("{other:?}"),
+    }
+}
