@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
-use custodian_store::{AuditContext, BoxError, Meta, Store, StoreOptions, Synchronous};
+use custodian_store::{AuditContext, BatchItem, BoxError, Meta, Store, StoreOptions, Synchronous};
 
 fn patient_index(i: u64) -> ResourceIndex {
     let s = |param: &str, v: &str| IndexEntry {
@@ -140,6 +140,30 @@ fn bench(c: &mut Criterion) {
                             tx.create("Patient", &patient_index(i), render(i))?;
                         }
                         Ok(())
+                    })
+                    .unwrap();
+                n += batch;
+            })
+        });
+
+        // Bulk insert with `create_many` (multi-row INSERTs), batches of 1,000.
+        let indexes: Vec<ResourceIndex> = (0..batch).map(patient_index).collect();
+        g.throughput(Throughput::Elements(batch));
+        g.bench_function("bulk insert create_many (batches of 1000)", |bench| {
+            bench.iter(|| {
+                store
+                    .transaction(&ctx, |tx| {
+                        let items = indexes
+                            .iter()
+                            .enumerate()
+                            .map(|(k, index)| BatchItem {
+                                resource_type: "Patient",
+                                id: None,
+                                index,
+                                render: render(n + k as u64),
+                            })
+                            .collect();
+                        tx.create_many(items)
                     })
                     .unwrap();
                 n += batch;

@@ -261,6 +261,18 @@ pub(crate) fn insert(
     rows.write(conn)
 }
 
+/// Insert the index rows of many resources with multi-row INSERTs.
+pub(crate) fn insert_many<'a>(
+    conn: &mut TxConn<'_>,
+    items: impl Iterator<Item = (i64, &'a str, &'a ResourceIndex)>,
+) -> QueryResult<()> {
+    let mut rows = Rows::default();
+    for (res_pk, resource_type, index) in items {
+        rows.add(res_pk, resource_type, index);
+    }
+    rows.write(conn)
+}
+
 /// Remove every index row of a resource from the tables named in `mask`.
 pub(crate) fn delete(conn: &mut TxConn<'_>, res_pk: i64, mask: i64) -> QueryResult<()> {
     on_conn!(conn, |c| {

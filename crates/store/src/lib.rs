@@ -23,7 +23,7 @@ pub use error::{BoxError, StoreError};
 pub use store::{Store, StoreOptions};
 pub use tx::Tx;
 pub use types::{
-    format_instant, new_id, validate_id, validate_type, AuditContext, AuditRecord,
+    format_instant, new_id, validate_id, validate_type, AuditContext, AuditRecord, BatchItem,
     ConditionalCreate, DeleteOutcome, HistoryEntry, HistoryPage, HistoryQuery, HistoryScope, Meta,
     StoredResource, UpdateOutcome, MAX_PAGE_SIZE,
 };

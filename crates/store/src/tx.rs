@@ -383,6 +383,127 @@ impl<'c> Tx<'c> {
         self.insert_first(resource_type, &id, index, render, "create")
     }
 
+    /// Create many resources at once (bulk import, large transaction bundles): the same rows
+    /// as `create`, written with multi-row INSERTs. `BatchItem::id` keeps a client id (it must
+    /// be new: an existing id fails the whole batch with `Duplicate`); otherwise a UUID v7 is
+    /// assigned. Returns the stored resources in input order.
+    pub fn create_many<R>(
+        &mut self,
+        items: Vec<BatchItem<'_, R>>,
+    ) -> Result<Vec<StoredResource>, StoreError>
+    where
+        R: FnOnce(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
+    {
+        const CHUNK: usize = 500;
+        let last_updated = now_micros();
+        let mut created = Vec::with_capacity(items.len());
+        let mut indexes = Vec::with_capacity(items.len());
+        for item in items {
+            validate_type(item.resource_type)?;
+            let id = match item.id {
+                Some(id) => {
+                    validate_id(id)?;
+                    id.to_owned()
+                }
+                None => new_id(),
+            };
+            let body = render_body(item.resource_type, &id, 1, last_updated, item.render)?;
+            indexes.push(item.index);
+            created.push(StoredResource {
+                resource_type: item.resource_type.to_owned(),
+                id,
+                version: 1,
+                last_updated,
+                body,
+            });
+        }
+        let mut pks: Vec<i64> = Vec::with_capacity(created.len());
+        for (chunk, idx) in created.chunks(CHUNK).zip(indexes.chunks(CHUNK)) {
+            let rows: Vec<NewResource<'_>> = chunk
+                .iter()
+                .zip(idx)
+                .map(|(r, i)| NewResource {
+                    resource_type: &r.resource_type,
+                    resource_id: &r.id,
+                    version: 1,
+                    last_updated,
+                    deleted: false,
+                    index_mask: index_rows::mask(i),
+                })
+                .collect();
+            let returned: Vec<(i64, String, String)> = on_conn!(&mut self.conn, |c| {
+                diesel::insert_into(resources::table)
+                    .values(&rows)
+                    .returning((
+                        resources::res_pk,
+                        resources::resource_type,
+                        resources::resource_id,
+                    ))
+                    .get_results(c)
+            })
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Duplicate("a resource of this batch already exists".to_owned())
+                } else {
+                    e.into()
+                }
+            })?;
+            // RETURNING order is not guaranteed: match rows by (type, id).
+            let by_key: std::collections::HashMap<(String, String), i64> = returned
+                .into_iter()
+                .map(|(pk, t, id)| ((t, id), pk))
+                .collect();
+            for r in chunk {
+                let pk = by_key
+                    .get(&(r.resource_type.clone(), r.id.clone()))
+                    .copied()
+                    .ok_or_else(|| {
+                        StoreError::Duplicate(format!("{}/{}", r.resource_type, r.id))
+                    })?;
+                pks.push(pk);
+            }
+            let versions: Vec<NewVersion<'_>> = chunk
+                .iter()
+                .map(|r| NewVersion {
+                    resource_type: &r.resource_type,
+                    resource_id: &r.id,
+                    version: 1,
+                    last_updated,
+                    deleted: false,
+                    body: Some(&r.body),
+                })
+                .collect();
+            let audits: Vec<NewAudit<'_>> = chunk
+                .iter()
+                .map(|r| NewAudit {
+                    at: last_updated,
+                    action: "create",
+                    resource_type: &r.resource_type,
+                    resource_id: &r.id,
+                    version: 1,
+                    request_id: self.ctx.request_id.as_deref(),
+                    client: self.ctx.client.as_deref(),
+                })
+                .collect();
+            on_conn!(&mut self.conn, |c| {
+                diesel::insert_into(rv::table)
+                    .values(&versions)
+                    .execute(c)?;
+                diesel::insert_into(audit_log::table)
+                    .values(&audits)
+                    .execute(c)
+            })?;
+        }
+        index_rows::insert_many(
+            &mut self.conn,
+            pks.iter()
+                .zip(&created)
+                .zip(&indexes)
+                .map(|((pk, r), i)| (*pk, r.resource_type.as_str(), *i)),
+        )?;
+        Ok(created)
+    }
+
     /// Create unless exactly one resource matches (`If-None-Exist`).
     ///
     /// `criteria` is the normalized criteria string (e.g. the sorted query string); `find`

@@ -45,6 +45,16 @@ pub struct AuditContext {
     pub client: Option<String>,
 }
 
+/// One resource of `Tx::create_many`.
+pub struct BatchItem<'a, R> {
+    pub resource_type: &'a str,
+    /// A client-chosen id (must not exist yet), or `None` for a server id.
+    pub id: Option<&'a str>,
+    pub index: &'a custodian_search::index::ResourceIndex,
+    /// Produces the JSON body given the assigned id, version and lastUpdated.
+    pub render: R,
+}
+
 /// Result of an update (PUT).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateOutcome {

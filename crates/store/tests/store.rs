@@ -40,6 +40,7 @@ both_backends!(
     hostile_input_changes_nothing,
     migrate_is_idempotent,
     concurrent_writes_some_failing,
+    create_many_batches,
 );
 
 fn ctx() -> AuditContext {
@@ -1110,4 +1111,86 @@ fn concurrent_writes_some_failing(db: &TestDb) {
             .filter(|k| *k)
             .count()
     );
+}
+
+fn create_many_batches(db: &TestDb) {
+    let store = db.open();
+    let indexes: Vec<ResourceIndex> = (0..1200).map(|i| index("Bulk", &format!("b{i}"))).collect();
+    let client_ids: Vec<String> = (0..1200).map(|i| format!("bulk-{i}")).collect();
+    let created = store
+        .transaction(&ctx(), |tx| {
+            let items = indexes
+                .iter()
+                .enumerate()
+                .map(|(i, idx)| BatchItem {
+                    resource_type: if i % 2 == 0 { "Patient" } else { "Observation" },
+                    id: (i % 3 == 0).then(|| client_ids[i].as_str()),
+                    index: idx,
+                    render: render(patient("Bulk")),
+                })
+                .collect();
+            tx.create_many(items)
+        })
+        .unwrap();
+    assert_eq!(created.len(), 1200);
+    assert_eq!(created[3].id, "bulk-3");
+    assert_eq!(created[3].resource_type, "Observation");
+    for (i, r) in created.iter().enumerate().step_by(97) {
+        assert_eq!(&store.read(&r.resource_type, &r.id).unwrap(), r);
+        assert_eq!(json_of(r)["id"], json!(r.id));
+        assert_eq!(
+            counts(&store, &r.resource_type, &r.id),
+            vec![("string", 1), ("token", 1), ("date", 1)]
+        );
+        let found = store
+            .with_reader(|tx| {
+                tx.find_ids_by_token(
+                    &r.resource_type,
+                    "identifier",
+                    Some("urn:sys"),
+                    &format!("b{i}"),
+                )
+            })
+            .unwrap();
+        assert_eq!(found, vec![r.id.clone()]);
+        assert_eq!(store.audit_for(&r.resource_type, &r.id).unwrap().len(), 1);
+    }
+    // Updates after a bulk create work as usual.
+    let u = store
+        .update(
+            &ctx(),
+            "Observation",
+            "bulk-3",
+            Some(1),
+            &index("X", "x"),
+            render(patient("X")),
+        )
+        .unwrap();
+    assert_eq!(u.resource.version, 2);
+    // A duplicate id fails the whole batch; nothing of it remains.
+    let idx = index("Dup", "dup");
+    let err = store
+        .transaction(&ctx(), |tx| {
+            tx.create_many(vec![
+                BatchItem {
+                    resource_type: "Patient",
+                    id: Some("fresh-1"),
+                    index: &idx,
+                    render: render(patient("D")),
+                },
+                BatchItem {
+                    resource_type: "Patient",
+                    id: Some("bulk-0"),
+                    index: &idx,
+                    render: render(patient("D")),
+                },
+            ])
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err}");
+    assert!(matches!(
+        store.read("Patient", "fresh-1"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(store.read("Patient", "bulk-0").unwrap().version, 1);
 }
