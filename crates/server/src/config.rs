@@ -22,6 +22,36 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run pending database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Load Bulk Data NDJSON files (`Type.ndjson`, one resource per line) and
+    /// transaction/batch/collection Bundles straight into the database.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// NDJSON files (`.ndjson`) and Bundle files (`.json`).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Where to write the failed lines (file, line, reason), if any fail.
+    #[arg(long, default_value = "custodian-import-report.ndjson")]
+    pub report: PathBuf,
+
+    /// Check that local references point to stored resources. Off by default: bulk files
+    /// arrive in any order.
+    #[arg(long)]
+    pub referential_integrity: bool,
+
+    /// Threads that parse and validate (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+
+    /// No progress bar (e.g. in scripts).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Args)]

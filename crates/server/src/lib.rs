@@ -6,6 +6,7 @@
 pub mod config;
 pub mod core;
 pub mod http;
+pub mod import;
 pub mod tls;
 
 use config::{DatabaseArgs, ServeArgs, SyncMode};

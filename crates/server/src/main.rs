@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => {
             actix_web::rt::System::new().block_on(custodian_server::serve(args))
         }
+        Command::Import(args) => import(args),
         Command::Migrate(args) => custodian_server::open_store(&args).and_then(|store| {
             store
                 .migrate()
@@ -26,6 +27,44 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn import(args: custodian_server::config::ImportArgs) -> Result<(), String> {
+    let store = custodian_server::open_store(&args.database)?;
+    let fhir = custodian_server::core::Fhir::new(
+        store,
+        custodian_server::core::CoreConfig {
+            referential_integrity: args.referential_integrity,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let summary = custodian_server::import::run(
+        &fhir,
+        &custodian_server::import::ImportOptions {
+            paths: args.paths.clone(),
+            report: args.report.clone(),
+            threads,
+            progress: !args.quiet,
+        },
+    )?;
+    println!(
+        "imported {} resources in {:.1} s ({:.0} resources/s); {} failed",
+        summary.loaded,
+        summary.seconds,
+        summary.loaded as f64 / summary.seconds.max(1e-9),
+        summary.failed
+    );
+    if summary.failed > 0 {
+        return Err(format!(
+            "{} resources failed; see {}",
+            summary.failed,
+            args.report.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the default `info` level.

@@ -6,6 +6,7 @@ pub mod bundles;
 pub mod capability;
 pub mod error;
 mod history;
+pub mod import;
 mod patch;
 mod read;
 mod resolver;

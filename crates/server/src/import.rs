@@ -1,0 +1,266 @@
+//! `custodian import PATH...`: Bulk Data NDJSON files and transaction/batch/collection
+//! Bundles, loaded straight into the database with a progress bar. Lines that fail are
+//! reported (file, line, reason; never their content) while the good ones still load.
+
+use crate::core::bundles::EntryReturn;
+use crate::core::import::{ImportFailure, ImportItem};
+use crate::core::{Fhir, RequestContext};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Resources per transaction.
+const CHUNK: usize = 2000;
+
+pub struct ImportOptions {
+    pub paths: Vec<PathBuf>,
+    pub report: PathBuf,
+    pub threads: usize,
+    pub progress: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub loaded: usize,
+    pub failed: usize,
+    pub seconds: f64,
+}
+
+/// One failure for the report.
+struct Failed {
+    file: String,
+    line: usize,
+    reason: String,
+    expression: Option<String>,
+}
+
+pub fn run(fhir: &Fhir, options: &ImportOptions) -> Result<Summary, String> {
+    let started = Instant::now();
+    let total = options
+        .paths
+        .iter()
+        .map(|p| count_resources(p))
+        .sum::<Result<u64, String>>()?;
+    let bar = if options.progress {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} resources, {per_sec}, ETA {eta} {msg}")
+            .map_err(|e| e.to_string())?,
+    );
+    let ctx = RequestContext {
+        request_id: format!("import-{}", uuid::Uuid::new_v4()),
+        client: Some("custodian import".into()),
+        base_url: String::new(),
+    };
+    let mut summary = Summary::default();
+    let mut failures = Vec::new();
+    for path in &options.paths {
+        let file_name = path.display().to_string();
+        bar.set_message(file_name.clone());
+        let mut on_failures = |fs: Vec<ImportFailure>| {
+            for f in fs {
+                failures.push(Failed {
+                    file: file_name.clone(),
+                    line: f.line,
+                    expression: expression_of(&f.error.to_operation_outcome()),
+                    reason: f.error.to_string(),
+                });
+            }
+        };
+        if is_ndjson(path) {
+            let (loaded, failed) = import_ndjson(fhir, &ctx, path, options.threads, &bar)?;
+            summary.loaded += loaded;
+            on_failures(failed);
+        } else {
+            match import_bundle(fhir, &ctx, path, options.threads, &bar) {
+                Ok((loaded, failed)) => {
+                    summary.loaded += loaded;
+                    on_failures(failed);
+                }
+                Err(reason) => on_failures(vec![ImportFailure {
+                    line: 1,
+                    error: crate::core::FhirError::bad_request(reason),
+                }]),
+            }
+        }
+    }
+    bar.finish_and_clear();
+    summary.failed = failures.len();
+    summary.seconds = started.elapsed().as_secs_f64();
+    if !failures.is_empty() {
+        write_report(&options.report, &failures)?;
+    }
+    Ok(summary)
+}
+
+fn is_ndjson(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "ndjson" || e == "jsonl")
+}
+
+fn count_resources(path: &Path) -> Result<u64, String> {
+    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    if is_ndjson(path) {
+        let mut n = 0u64;
+        for line in BufReader::new(file).lines() {
+            let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            if !line.trim().is_empty() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    } else {
+        Ok(1)
+    }
+}
+
+fn import_ndjson(
+    fhir: &Fhir,
+    ctx: &RequestContext,
+    path: &Path,
+    threads: usize,
+    bar: &ProgressBar,
+) -> Result<(usize, Vec<ImportFailure>), String> {
+    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut loaded = 0;
+    let mut failures = Vec::new();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let flush =
+        |chunk: &mut Vec<ImportItem>, loaded: &mut usize, failures: &mut Vec<ImportFailure>| {
+            let n = chunk.len() as u64;
+            let (ok, failed) = fhir.import_chunk(ctx, std::mem::take(chunk), threads);
+            *loaded += ok;
+            failures.extend(failed);
+            bar.inc(n);
+        };
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        chunk.push(ImportItem {
+            line: i + 1,
+            json: line.into_bytes(),
+        });
+        if chunk.len() >= CHUNK {
+            flush(&mut chunk, &mut loaded, &mut failures);
+        }
+    }
+    if !chunk.is_empty() {
+        flush(&mut chunk, &mut loaded, &mut failures);
+    }
+    Ok((loaded, failures))
+}
+
+/// Transactions and batches are processed as the REST API would; a collection's entries are
+/// loaded like NDJSON lines.
+fn import_bundle(
+    fhir: &Fhir,
+    ctx: &RequestContext,
+    path: &Path,
+    threads: usize,
+    bar: &ProgressBar,
+) -> Result<(usize, Vec<ImportFailure>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bundle: Value = serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let kind = bundle
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let entries = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .map(Vec::len)
+        .unwrap_or(0);
+    bar.inc_length(entries as u64);
+    let result = match kind {
+        "transaction" | "batch" => {
+            let response = fhir
+                .process_bundle(ctx, &bytes, EntryReturn::Minimal)
+                .map_err(|e| e.to_string())?;
+            let response: Value = serde_json::from_str(&response).map_err(|e| e.to_string())?;
+            let mut loaded = 0;
+            let mut failures = Vec::new();
+            for (i, entry) in response
+                .get("entry")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let status = entry
+                    .pointer("/response/status")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if status.starts_with('2') {
+                    loaded += 1;
+                } else {
+                    failures.push(ImportFailure {
+                        line: i + 1,
+                        error: crate::core::FhirError::bad_request(format!(
+                            "entry {i}: {status} {}",
+                            entry
+                                .pointer("/response/outcome/issue/0/diagnostics")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                        )),
+                    });
+                }
+            }
+            (loaded, failures)
+        }
+        "collection" => {
+            let items = bundle
+                .get("entry")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(i, e)| {
+                    e.get("resource").map(|r| ImportItem {
+                        line: i + 1,
+                        json: r.to_string().into_bytes(),
+                    })
+                })
+                .collect();
+            fhir.import_chunk(ctx, items, threads)
+        }
+        other => {
+            return Err(format!(
+                "Bundle type '{other}' cannot be imported (transaction, batch or collection)"
+            ))
+        }
+    };
+    bar.inc(1 + entries as u64);
+    Ok(result)
+}
+
+fn expression_of(outcome: &Value) -> Option<String> {
+    outcome
+        .pointer("/issue/0/expression/0")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// The report: one JSON object per failed line (no resource content).
+fn write_report(path: &Path, failures: &[Failed]) -> Result<(), String> {
+    let mut out =
+        File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    for f in failures {
+        let line = serde_json::json!({
+            "file": f.file,
+            "line": f.line,
+            "reason": f.reason,
+            "expression": f.expression,
+        });
+        writeln!(out, "{line}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
