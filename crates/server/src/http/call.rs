@@ -22,7 +22,7 @@ pub struct Call {
 
 impl Call {
     /// Reads the common parts; `Err` is the finished error response.
-    pub fn new(req: &HttpRequest, state: &AppState) -> Result<Call, HttpResponse> {
+    pub fn new(req: &HttpRequest, state: &AppState) -> Result<Call, Box<HttpResponse>> {
         let request_id = req
             .extensions()
             .get::<RequestId>()
@@ -44,12 +44,12 @@ impl Call {
             Ok(q) => q.into_inner(),
             Err(e) => {
                 let err = FhirError::bad_request(format!("malformed query string: {e}"));
-                return Err(response::error(&ctx, &err, Output::default()));
+                return Err(Box::new(response::error(&ctx, &err, Output::default())));
             }
         };
         let output = match negotiate::output(req, &query) {
             Ok(o) => o,
-            Err(e) => return Err(response::error(&ctx, &e, Output::default())),
+            Err(e) => return Err(Box::new(response::error(&ctx, &e, Output::default()))),
         };
         Ok(Call {
             ctx,

@@ -16,7 +16,7 @@ macro_rules! call {
     ($req:expr, $state:expr) => {
         match Call::new(&$req, &$state) {
             Ok(c) => c,
-            Err(response) => return response,
+            Err(response) => return *response,
         }
     };
 }
