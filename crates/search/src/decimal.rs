@@ -47,7 +47,7 @@ pub fn parse_decimal(text: &str) -> Result<DecimalRange, DecimalError> {
         return Err(err());
     }
     let decimals = i32::try_from(frac_part.len()).map_err(|_| err())?;
-    let half = 0.5 * 10f64.powi(exponent - decimals);
+    let half = 0.5 * 10f64.powi(exponent.saturating_sub(decimals));
     Ok(DecimalRange {
         value,
         low: value - half,

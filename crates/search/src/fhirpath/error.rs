@@ -17,6 +17,8 @@ pub enum FhirPathError {
     UnexpectedEnd { expected: &'static str },
     #[error("function `{name}` is not supported")]
     UnknownFunction { name: String },
+    #[error("expression nested deeper than {limit} levels")]
+    TooDeep { limit: usize },
     #[error("function `{name}` takes {expected} argument(s), got {got}")]
     Arity {
         name: String,

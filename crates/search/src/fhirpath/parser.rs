@@ -22,7 +22,11 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
 /// Parses a FHIRPath expression of the supported subset.
 pub fn parse(src: &str) -> Result<Expr, FhirPathError> {
     let tokens = tokenize(src)?;
-    let mut p = Parser { tokens, pos: 0 };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     let expr = p.implies()?;
     match p.tokens.get(p.pos) {
         None => Ok(expr),
@@ -34,9 +38,13 @@ pub fn parse(src: &str) -> Result<Expr, FhirPathError> {
     }
 }
 
+/// Nesting deeper than this (parentheses, arguments) is refused rather than risking the stack.
+const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<(Tok, usize)>,
     pos: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -80,6 +88,16 @@ impl Parser {
     }
 
     fn implies(&mut self) -> Result<Expr, FhirPathError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(FhirPathError::TooDeep { limit: MAX_DEPTH });
+        }
+        self.depth += 1;
+        let result = self.implies_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn implies_inner(&mut self) -> Result<Expr, FhirPathError> {
         let mut left = self.or()?;
         while self.peek_keyword("implies") {
             self.pos += 1;
@@ -378,5 +396,7 @@ mod tests {
             Err(FhirPathError::UnexpectedToken { .. })
         ));
         assert!(parse("").is_err());
+        let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(matches!(parse(&deep), Err(FhirPathError::TooDeep { .. })));
     }
 }
