@@ -83,6 +83,8 @@ pub struct SearchParamDef {
     pub code: String,
     pub url: String,
     pub param_type: SearchParamType,
+    /// The definition's human description (for the CapabilityStatement).
+    pub description: Option<String>,
     /// The type this entry applies to (`Patient`), or `Resource` for resource-level ones.
     pub base: String,
     /// The FHIRPath expression restricted to the branches for `base`.
@@ -143,6 +145,7 @@ struct Entry {
 struct RawParam {
     url: String,
     code: String,
+    description: Option<String>,
     #[serde(rename = "type")]
     param_type: SearchParamType,
     #[serde(default)]
@@ -270,6 +273,7 @@ fn definition(raw: &RawParam, base: &str) -> SearchParamDef {
         code: raw.code.clone(),
         url: raw.url.clone(),
         param_type: raw.param_type,
+        description: raw.description.clone(),
         base: if is_concrete(base) {
             base.to_owned()
         } else {

@@ -6,6 +6,23 @@ use super::ast::{Chain, Condition, Filter, Has, Modifier, MAX_CHAIN_DEPTH};
 use super::error::QueryError;
 use super::value::{allows_target, parse_values};
 
+/// The modifiers this parser applies for a parameter type, as the CapabilityStatement should
+/// list them (`[type]` stands for any allowed target type). Others are refused: `:in`,
+/// `:not-in`, `:of-type` and token `:above`/`:below` as not supported, the rest as not allowed.
+pub fn supported_modifiers(param_type: SearchParamType) -> &'static [&'static str] {
+    match param_type {
+        SearchParamType::String => &["missing", "exact", "contains"],
+        SearchParamType::Token => &["missing", "not", "text"],
+        SearchParamType::Reference => &["missing", "identifier", "[type]"],
+        SearchParamType::Uri => &["missing", "above", "below"],
+        SearchParamType::Date
+        | SearchParamType::Number
+        | SearchParamType::Quantity
+        | SearchParamType::Composite => &["missing"],
+        SearchParamType::Special => &[],
+    }
+}
+
 /// Parses one search parameter occurrence (`name=value`) on `resource_type`.
 pub(crate) fn parse_filter(
     registry: &Registry,

@@ -11,6 +11,7 @@ mod value;
 
 pub use ast::*;
 pub use error::QueryError;
+pub use filter::supported_modifiers;
 
 use crate::registry::{registry, Registry};
 

@@ -791,3 +791,46 @@ fn prefer_header() {
     assert_eq!(Handling::from_prefer(""), Handling::Strict);
     assert_eq!(Handling::default(), Handling::Strict);
 }
+
+#[test]
+fn supported_modifiers_match_the_parser() {
+    let reg = crate::registry::registry().unwrap();
+    let all = [
+        "missing",
+        "exact",
+        "contains",
+        "not",
+        "text",
+        "identifier",
+        "above",
+        "below",
+        "Patient",
+    ];
+    for t in ["Patient", "Encounter", "Condition"] {
+        for def in reg.params(t) {
+            if matches!(
+                def.param_type,
+                SearchParamType::Composite | SearchParamType::Special
+            ) {
+                continue;
+            }
+            let listed = supported_modifiers(def.param_type);
+            for m in all {
+                let value = if m == "missing" { "true" } else { "x" };
+                let parsed = parse(t, &[(&format!("{}:{m}", def.code), value)]);
+                let is_listed =
+                    listed.contains(&m) || (m == "Patient" && listed.contains(&"[type]"));
+                let refused_by_modifier = matches!(
+                    parsed,
+                    Err(QueryError::ModifierNotAllowed { .. } | QueryError::NotSupported { .. })
+                );
+                if is_listed {
+                    // Listed modifiers are accepted (a reference may still refuse Patient as a target).
+                    assert!(!refused_by_modifier, "{t}.{}:{m}: {parsed:?}", def.code);
+                } else if m != "Patient" || def.param_type != SearchParamType::Reference {
+                    assert!(parsed.is_err(), "{t}.{}:{m} should be refused", def.code);
+                }
+            }
+        }
+    }
+}
