@@ -196,33 +196,62 @@ fn check_root(start: &BytesStart<'_>, problems: &mut Vec<NarrativeProblem>) {
 }
 
 fn check_element(start: &BytesStart<'_>, problems: &mut Vec<NarrativeProblem>) {
-    let name = String::from_utf8_lossy(start.local_name().as_ref()).to_ascii_lowercase();
-    if !ALLOWED.contains(&name.as_str()) {
+    let local = start.local_name();
+    let name = local.as_ref();
+    if !ALLOWED
+        .iter()
+        .any(|a| a.as_bytes().eq_ignore_ascii_case(name))
+    {
         problems.push(problem(
             "txt-1",
-            format!("element <{name}> is not allowed in narrative"),
+            format!(
+                "element <{}> is not allowed in narrative",
+                String::from_utf8_lossy(name).to_ascii_lowercase()
+            ),
         ));
     }
     for attr in start.attributes().with_checks(true) {
         let Ok(attr) = attr else {
-            problems.push(problem("txt-1", format!("malformed attribute in <{name}>")));
+            problems.push(problem(
+                "txt-1",
+                format!("malformed attribute in <{}>", String::from_utf8_lossy(name)),
+            ));
             continue;
         };
-        let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).to_ascii_lowercase();
-        if key.starts_with("on") {
+        let key_name = attr.key.local_name();
+        let key = key_name.as_ref();
+        if key.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"on")) {
             problems.push(problem(
                 "txt-1",
-                format!("event attribute '{key}' on <{name}> is not allowed"),
+                format!(
+                    "event attribute '{}' on <{}> is not allowed",
+                    String::from_utf8_lossy(key),
+                    String::from_utf8_lossy(name)
+                ),
             ));
         }
-        let value = String::from_utf8_lossy(attr.value.as_ref()).to_ascii_lowercase();
-        if matches!(key.as_str(), "href" | "src" | "action" | "background")
-            && value.trim_start().starts_with("javascript:")
-        {
-            problems.push(problem(
-                "txt-1",
-                format!("'{key}' on <{name}> must not use a javascript: URL"),
-            ));
+        let url_attribute = [&b"href"[..], b"src", b"action", b"background"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key));
+        if url_attribute {
+            let value = attr.value.as_ref();
+            let start_at = value
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(value.len());
+            let javascript = value
+                .get(start_at..start_at + 11)
+                .is_some_and(|v| v.eq_ignore_ascii_case(b"javascript:"));
+            if javascript {
+                problems.push(problem(
+                    "txt-1",
+                    format!(
+                        "'{}' on <{}> must not use a javascript: URL",
+                        String::from_utf8_lossy(key),
+                        String::from_utf8_lossy(name)
+                    ),
+                ));
+            }
         }
     }
 }

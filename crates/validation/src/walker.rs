@@ -287,8 +287,9 @@ impl<'a, 'o> Walker<'a, 'o> {
                 *c += n;
             }
         }
-        for (pos, &child_idx) in content.children.iter().enumerate() {
-            let (Some(child), Some(&count)) = (td.nodes.get(child_idx), counts.get(pos)) else {
+        for &pos in &content.checked {
+            let child = content.children.get(pos).and_then(|&c| td.nodes.get(c));
+            let (Some(child), Some(&count)) = (child, counts.get(pos)) else {
                 continue;
             };
             if count < child.min {
@@ -688,13 +689,16 @@ impl<'a, 'o> Walker<'a, 'o> {
 }
 
 fn bundle_index(obj: &Map<String, Value>) -> BundleIndex<'_> {
-    let mut index = BundleIndex::default();
-    for entry in obj
+    let entries = obj
         .get("entry")
         .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let mut index = BundleIndex {
+        full_urls: FastMap::with_capacity_and_hasher(entries.len(), Default::default()),
+        local: FastSet::with_capacity_and_hasher(entries.len(), Default::default()),
+    };
+    for entry in entries {
         let resource = entry.get("resource");
         let ty = resource
             .and_then(|r| r.get("resourceType"))

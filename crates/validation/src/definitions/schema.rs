@@ -102,6 +102,9 @@ pub(crate) struct Node {
     /// Node indices of the children (in the same [`TypeDef`]).
     pub children: Vec<usize>,
     pub keys: FastMap<Box<str>, KeyInfo>,
+    /// Positions in `children` whose count needs checking: `min > 0`, or a `max` that a JSON
+    /// array can exceed (or `0`). A single-valued element cannot occur twice in a JSON object.
+    pub checked: Vec<usize>,
     /// `contentReference`: the node whose children this element reuses.
     pub content_ref: Option<usize>,
 }
@@ -184,6 +187,7 @@ impl TypeDef {
                 invariants: constraints(element),
                 children: Vec::new(),
                 keys: FastMap::default(),
+                checked: Vec::new(),
                 content_ref: None,
             };
             if let Some(reference) = str_of(element, "contentReference") {
@@ -227,8 +231,24 @@ impl TypeDef {
         }
         let keys: Vec<FastMap<Box<str>, KeyInfo>> =
             nodes.iter().map(|n| key_table(n, &nodes)).collect();
-        for (node, keys) in nodes.iter_mut().zip(keys) {
+        let checked: Vec<Vec<usize>> = nodes
+            .iter()
+            .map(|n| {
+                n.children
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| {
+                        nodes
+                            .get(c)
+                            .is_some_and(|c| c.min > 0 || c.max.is_some_and(|m| m == 0 || c.array))
+                    })
+                    .map(|(pos, _)| pos)
+                    .collect()
+            })
+            .collect();
+        for ((node, keys), checked) in nodes.iter_mut().zip(keys).zip(checked) {
             node.keys = keys;
+            node.checked = checked;
         }
         Ok(TypeDef {
             name,
