@@ -12,6 +12,32 @@ fn entries(obj: &Map<String, Value>) -> &[Value] {
         .unwrap_or(&[])
 }
 
+/// Which parts an entry has, found in one pass over its keys (cheaper than several look-ups
+/// in large bundles).
+#[derive(Default)]
+struct EntryParts<'a> {
+    search: bool,
+    request: bool,
+    response: bool,
+    full_url: Option<&'a str>,
+    resource: Option<&'a Value>,
+}
+
+fn parts(entry: &Value) -> EntryParts<'_> {
+    let mut parts = EntryParts::default();
+    for (key, value) in entry.as_object().into_iter().flatten() {
+        match key.as_str() {
+            "search" => parts.search = true,
+            "request" => parts.request = true,
+            "response" => parts.response = true,
+            "fullUrl" => parts.full_url = value.as_str(),
+            "resource" => parts.resource = Some(value),
+            _ => {}
+        }
+    }
+    parts
+}
+
 fn first_resource_type(obj: &Map<String, Value>) -> Option<&str> {
     entries(obj)
         .first()?
@@ -31,24 +57,24 @@ pub(super) fn check(key: InvariantKey, obj: &Map<String, Value>) -> Vec<String> 
             Vec::new()
         }
     };
-    let per_entry = |bad: &dyn Fn(&Value) -> bool, tail: &str| -> Vec<String> {
+    let per_entry = |bad: &dyn Fn(&EntryParts<'_>) -> bool, tail: &str| -> Vec<String> {
         entries(obj)
             .iter()
             .enumerate()
-            .filter(|(_, e)| bad(e))
+            .filter(|(_, e)| bad(&parts(e)))
             .map(|(i, _)| format!(".entry[{i}]{tail}"))
             .collect()
     };
     match key {
         K::Bdl1 => whole(has(obj, "total") && ty != "searchset" && ty != "history"),
-        K::Bdl2 if ty != "searchset" => per_entry(&|e| e.get("search").is_some(), ".search"),
+        K::Bdl2 if ty != "searchset" => per_entry(&|e| e.search, ".search"),
         K::Bdl3 => {
             let wanted = matches!(ty, "batch" | "transaction" | "history");
-            per_entry(&|e| e.get("request").is_some() != wanted, "")
+            per_entry(&|e| e.request != wanted, "")
         }
         K::Bdl4 => {
             let wanted = matches!(ty, "batch-response" | "transaction-response" | "history");
-            per_entry(&|e| e.get("response").is_some() != wanted, "")
+            per_entry(&|e| e.response != wanted, "")
         }
         K::Bdl5 => whole(
             !["resource", "request", "response"]
@@ -56,14 +82,16 @@ pub(super) fn check(key: InvariantKey, obj: &Map<String, Value>) -> Vec<String> 
                 .any(|n| has(obj, n)),
         ),
         K::Bdl7 if ty != "history" => {
-            let mut seen = FastSet::default();
+            let mut seen =
+                FastSet::with_capacity_and_hasher(entries(obj).len(), Default::default());
             entries(obj)
                 .iter()
                 .enumerate()
                 .filter_map(|(i, e)| {
-                    let url = e.get("fullUrl")?.as_str()?;
-                    let version = e
-                        .get("resource")
+                    let parts = parts(e);
+                    let url = parts.full_url?;
+                    let version = parts
+                        .resource
                         .and_then(|r| r.get("meta"))
                         .and_then(|m| m.get("versionId"))
                         .and_then(Value::as_str);
