@@ -474,7 +474,49 @@ fn resource_enum(model: &Model) -> String {
         let _ = writeln!(out, "Resource::{r}(r) => r.serialize(s),");
     }
     out.push_str("Resource::Other(o) => o.serialize(s),\n}\n}\n}\n");
+    subset_tables(&mut out, model);
     out
+}
+
+/// For `_summary` and `_elements`: the top-level elements of each resource marked
+/// `isSummary`, and those with `min > 0`. Choice elements end in `[x]`.
+fn subset_tables(out: &mut String, model: &Model) {
+    let resources: Vec<&crate::model::StructDef> = model
+        .files
+        .iter()
+        .filter_map(|f| f.structs.first())
+        .filter(|s| s.resource.is_some())
+        .collect();
+    for (fn_name, doc, pick) in [
+        (
+            "summary_elements",
+            "The top-level elements in the summary (`isSummary`) of a modelled resource type.",
+            (|f: &Field| f.summary) as fn(&Field) -> bool,
+        ),
+        (
+            "mandatory_elements",
+            "The top-level elements a modelled resource type requires (`min > 0`).",
+            |f: &Field| f.mandatory,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "\n/// {doc}\npub fn {fn_name}(resource_type: &str) -> Option<&'static [&'static str]> {{\n    Some(match resource_type {{"
+        );
+        for s in &resources {
+            let names: Vec<String> = s
+                .fields
+                .iter()
+                .filter(|f| pick(f))
+                .map(|f| match f.ty {
+                    FieldType::Choice { .. } => format!("{:?}", format!("{}[x]", f.json)),
+                    _ => format!("{:?}", f.json),
+                })
+                .collect();
+            let _ = writeln!(out, "\"{}\" => &[{}],", s.name, names.join(", "));
+        }
+        out.push_str("_ => return None,\n})\n}\n");
+    }
 }
 
 fn quoted(names: &[String]) -> String {

@@ -38,6 +38,10 @@ pub struct Field {
     pub many: bool,
     pub ty: FieldType,
     pub short: String,
+    /// `isSummary`: part of `_summary=true`.
+    pub summary: bool,
+    /// `min > 0`: kept by every `_summary`/`_elements` subset.
+    pub mandatory: bool,
 }
 
 #[derive(Clone)]
@@ -324,6 +328,8 @@ impl Builder<'_> {
             many,
             ty,
             short,
+            summary: e.get("isSummary").and_then(Value::as_bool) == Some(true),
+            mandatory: e.get("min").and_then(Value::as_u64).unwrap_or(0) > 0,
         })
     }
 

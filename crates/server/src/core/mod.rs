@@ -10,6 +10,7 @@ pub mod import;
 mod patch;
 mod read;
 mod resolver;
+pub mod subset;
 mod validate_op;
 mod write;
 

@@ -4,6 +4,7 @@ use super::call::{blocking, read_body, Call};
 use super::negotiate::{self, Output};
 use super::response;
 use super::AppState;
+use crate::core::subset::Subset;
 use crate::core::{FhirError, HistoryRequest, WriteOptions};
 use actix_web::http::header;
 use actix_web::http::StatusCode;
@@ -49,8 +50,17 @@ pub async fn read(
                     return response::not_modified(&call.ctx, &r);
                 }
             }
-            response::read(&call.ctx, &r, call.output)
+            respond_read(&call, r)
         }
+        Err(e) => call.fail(&e),
+    }
+}
+
+/// A read's answer, subsetted when `_summary`/`_elements` ask for it.
+fn respond_read(call: &Call, mut r: custodian_store::StoredResource) -> HttpResponse {
+    let body = std::mem::take(&mut r.body);
+    match Subset::from_query(&call.query).and_then(|s| s.apply(&r.resource_type, body)) {
+        Ok(body) => response::read(&call.ctx, &r, body, call.output),
         Err(e) => call.fail(&e),
     }
 }
@@ -64,7 +74,7 @@ pub async fn vread(
     let (resource_type, id, version) = path.into_inner();
     let fhir = state.fhir.clone();
     match blocking(move || fhir.vread(&resource_type, &id, &version)).await {
-        Ok(r) => response::read(&call.ctx, &r, call.output),
+        Ok(r) => respond_read(&call, r),
         Err(e) => call.fail(&e),
     }
 }

@@ -52,13 +52,18 @@ fn version_url(ctx: &RequestContext, r: &StoredResource) -> String {
     )
 }
 
-/// A read or vread.
-pub fn read(ctx: &RequestContext, r: &StoredResource, output: Output) -> HttpResponse {
+/// A read or vread; `body` is the stored body or a `_summary`/`_elements` subset of it.
+pub fn read(
+    ctx: &RequestContext,
+    r: &StoredResource,
+    body: String,
+    output: Output,
+) -> HttpResponse {
     let mut builder = HttpResponse::Ok();
     version_headers(&mut builder, ctx, r);
     builder
         .content_type(FHIR_JSON)
-        .body(body_text(r.body.clone(), output))
+        .body(body_text(body, output))
 }
 
 /// 304 for a conditional read that matched.
