@@ -141,7 +141,8 @@ impl ConnectionManager {
                      PRAGMA synchronous = {sync};\
                      PRAGMA foreign_keys = ON;\
                      PRAGMA temp_store = MEMORY;\
-                     PRAGMA cache_size = -32768;"
+                     PRAGMA cache_size = -65536;\
+                     PRAGMA mmap_size = 1073741824;"
                 ))?;
                 Ok(DbConn::Sqlite(c))
             }
@@ -166,8 +167,14 @@ impl r2d2::ManageConnection for ConnectionManager {
         Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A fast, local check (PostgreSQL: the socket or transaction state is bad), so that a
+    /// checkout costs no round trip.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            DbConn::Sqlite(c) => c.is_broken(),
+            DbConn::Pg(c) => c.is_broken(),
+        }
     }
 }
 

@@ -98,8 +98,9 @@ impl Store {
             .max_size(options.max_connections.max(1))
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
-            // SQLite connections cannot break; PostgreSQL ones are checked on checkout.
-            .test_on_check_out(!target.is_sqlite())
+            // No `SELECT 1` per checkout: `has_broken` checks locally, and a dead PostgreSQL
+            // connection fails its query and is then dropped by `has_broken`.
+            .test_on_check_out(false)
             .build(manager)?;
         Ok(Self {
             pool,
