@@ -162,6 +162,8 @@ pub struct Server {
     agent: ureq::Agent,
     log_path: PathBuf,
     dir: tempfile::TempDir,
+    /// Set by tests that provoke server-side errors on purpose.
+    pub allow_error_log: bool,
 }
 
 /// A fresh database URL for `backend` (`None`: PostgreSQL unavailable, already announced),
@@ -261,6 +263,7 @@ impl Server {
             agent: agent.build(),
             log_path,
             dir,
+            allow_error_log: false,
         })
     }
 
@@ -387,6 +390,17 @@ impl Drop for Server {
         }
         // `dir` (SQLite file, certificate, log) is removed when it drops after this.
         let _ = &self.dir;
+        if !std::thread::panicking() && !self.allow_error_log {
+            // 500s are bugs and are logged at ERROR: a test that caused one fails.
+            let log = self.log();
+            let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
+            assert!(
+                errors.is_empty(),
+                "custodian ({:?}) logged errors:\n{}",
+                self.backend,
+                errors.join("\n")
+            );
+        }
     }
 }
 
