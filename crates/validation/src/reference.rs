@@ -32,18 +32,6 @@ fn valid_type_name(ty: &str) -> bool {
         && ty.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// `Type/id` or `Type/id/_history/vid` at the end of `path` segments.
-fn rest_tail(segments: &[&str]) -> Option<(usize, usize)> {
-    let n = segments.len();
-    if n >= 4 && segments.get(n - 2) == Some(&"_history") {
-        return Some((n - 4, n - 3));
-    }
-    if n >= 2 {
-        return Some((n - 2, n - 1));
-    }
-    None
-}
-
 /// Parses a reference; `Err` explains what is wrong with its form.
 pub(crate) fn parse(reference: &str) -> Result<RefForm<'_>, String> {
     if reference.trim() != reference || reference.is_empty() {
@@ -78,11 +66,18 @@ pub(crate) fn parse(reference: &str) -> Result<RefForm<'_>, String> {
     }
     if reference.starts_with("http://") || reference.starts_with("https://") {
         let without_query = reference.split(['?', '#']).next().unwrap_or(reference);
-        let segments: Vec<&str> = without_query.split('/').skip(3).collect();
-        let tail = rest_tail(&segments).and_then(|(t, i)| {
-            let (ty, id) = (*segments.get(t)?, *segments.get(i)?);
-            (valid_type_name(ty) && valid_id(id)).then_some((ty, id))
-        });
+        // The last four path segments: `Type/id` or `Type/id/_history/vid` at the end.
+        let mut last = without_query.rsplit('/');
+        let (d, c, b, a) = (last.next(), last.next(), last.next(), last.next());
+        let (ty, id) = if c == Some("_history") {
+            (a, b)
+        } else {
+            (c, d)
+        };
+        let tail = match (ty, id) {
+            (Some(ty), Some(id)) if valid_type_name(ty) && valid_id(id) => Some((ty, id)),
+            _ => None,
+        };
         return Ok(RefForm::Absolute {
             ty: tail.map(|(t, _)| t),
             id: tail.map(|(_, i)| i),
@@ -95,15 +90,25 @@ pub(crate) fn parse(reference: &str) -> Result<RefForm<'_>, String> {
             Err(format!("'{ty}' is not a resource type"))
         };
     }
-    let segments: Vec<&str> = reference.split('/').collect();
-    let shape_ok =
-        segments.len() == 2 || (segments.len() == 4 && segments.get(2) == Some(&"_history"));
-    match (shape_ok, segments.first(), segments.get(1)) {
+    let mut segments = reference.split('/');
+    let (ty, id, history, version, more) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    );
+    let shape_ok = more.is_none()
+        && matches!(
+            (history, version),
+            (None, None) | (Some("_history"), Some(_))
+        );
+    match (shape_ok, ty, id) {
         (true, Some(ty), Some(id)) if valid_type_name(ty) => {
             if !valid_id(id) {
                 return Err(format!("'{id}' is not a valid id"));
             }
-            if segments.len() == 4 && !segments.get(3).is_some_and(|v| valid_id(v)) {
+            if version.is_some_and(|v| !valid_id(v)) {
                 return Err("the version id is not valid".into());
             }
             Ok(RefForm::Relative { ty, id })
@@ -137,6 +142,17 @@ mod tests {
         assert_eq!(
             parse("urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"),
             Ok(RefForm::Urn)
+        );
+        assert_eq!(
+            parse("http://example.org/fhir/Patient/1/_history/3"),
+            Ok(RefForm::Absolute {
+                ty: Some("Patient"),
+                id: Some("1")
+            })
+        );
+        assert_eq!(
+            parse("http://example.org/fhir"),
+            Ok(RefForm::Absolute { ty: None, id: None })
         );
         assert_eq!(
             parse("http://example.org/fhir/Patient/1"),

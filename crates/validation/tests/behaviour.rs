@@ -237,3 +237,9 @@ fn deeply_nested_json_is_refused_not_a_crash() -> Result<(), ValidationError> {
     std::mem::forget(patient);
     Ok(())
 }
+
+#[test]
+fn the_validator_can_be_shared_between_worker_threads() {
+    fn shared<T: Send + Sync + Copy + 'static>() {}
+    shared::<Validator>();
+}
