@@ -305,3 +305,103 @@ fn migrate_then_serve(s: &Server) {
     assert!(status.success());
     s.get("/readyz").assert_status(200);
 }
+
+fn drop_database(s: &Server) {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let mut admin = PgConnection::establish(common::pg::server().unwrap()).unwrap();
+    // The name is the harness's own (pid and counter), not input.
+    diesel::sql_query(format!("DROP DATABASE {} WITH (FORCE)", database_name(s)))
+        .execute(&mut admin)
+        .unwrap();
+}
+
+/// Ends every server connection to the test database, as a PostgreSQL restart or failover does.
+fn terminate_connections(s: &Server) {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let mut admin = PgConnection::establish(common::pg::server().unwrap()).unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+        database_name(s)
+    ))
+    .execute(&mut admin)
+    .unwrap();
+}
+
+fn database_name(s: &Server) -> String {
+    s.database_url
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.split('?').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// PostgreSQL only: when the database goes away, the process stays alive (`/healthz` 200),
+/// `/readyz` says 503, and FHIR requests fail with an OperationOutcome that shows no internals.
+#[test]
+fn database_outage_fails_requests_without_leaking_internals() {
+    let Some(mut s) = Server::postgres() else {
+        return;
+    };
+    s.allow_error_log = true;
+    s.get("/readyz").assert_status(200);
+    let p = s.create(&patient("Outage"));
+    drop_database(&s);
+    let r = s.get("/readyz");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["resourceType"], "OperationOutcome");
+    let r = s.get(&format!("Patient/{}", p["id"].as_str().unwrap()));
+    assert!(r.status >= 500, "{} {}", r.status, r.body);
+    assert_eq!(r.json()["resourceType"], "OperationOutcome");
+    for word in ["postgres", "connection", "database \""] {
+        assert!(
+            !r.body.to_ascii_lowercase().contains(word),
+            "internals leaked: {}",
+            r.body
+        );
+    }
+    s.get("/healthz").assert_status(200);
+}
+
+/// PostgreSQL only: a database outage is the database's fault, not a bug: 503 `transient`.
+#[test]
+#[ignore = "bug: a lost database connection is a 500 'exception' (FhirError::Internal), not 503 'transient'"]
+fn database_outage_is_503_transient() {
+    let Some(mut s) = Server::postgres() else {
+        return;
+    };
+    s.allow_error_log = true;
+    let p = s.create(&patient("Outage"));
+    drop_database(&s);
+    s.get("/readyz").assert_outcome(503, "transient");
+    s.get(&format!("Patient/{}", p["id"].as_str().unwrap()))
+        .assert_outcome(503, "transient");
+    s.post("Patient", &patient("DuringOutage"))
+        .assert_outcome(503, "transient");
+}
+
+/// PostgreSQL only: after a restart or failover ends every connection, the server recovers by
+/// itself: at most a request or two fail, then reads and writes work again.
+#[test]
+#[ignore = "bug: after PostgreSQL ends the server's connections (restart, failover) every request is a 500 'no connection to the server' for good: broken pooled connections are reused"]
+fn recovers_after_database_connections_are_terminated() {
+    let Some(mut s) = Server::postgres() else {
+        return;
+    };
+    s.allow_error_log = true;
+    let p = s.create(&patient("Failover"));
+    let path = format!("Patient/{}", p["id"].as_str().unwrap());
+    terminate_connections(&s);
+    let mut statuses = Vec::new();
+    for _ in 0..100 {
+        let r = s.get(&path);
+        statuses.push(r.status);
+        if r.status == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(statuses.last(), Some(&200), "never recovered: {statuses:?}");
+    s.create(&patient("AfterFailover"));
+    s.get("/readyz").assert_status(200);
+}
