@@ -35,9 +35,13 @@ pub enum StoreError {
     /// The resource type is not a plausible FHIR type name.
     #[error("invalid resource type {0:?}")]
     InvalidType(String),
-    /// A history paging cursor that this store did not produce.
+    /// A history or search paging cursor that this store did not produce (or another query's).
     #[error("invalid paging cursor")]
     InvalidCursor,
+    /// A search the store cannot run (e.g. an unsupported modifier or too many sort keys);
+    /// the server answers 400.
+    #[error("unsupported search: {0}")]
+    UnsupportedSearch(String),
     /// A URL the store cannot use.
     #[error("invalid database url: {0}")]
     InvalidUrl(String),

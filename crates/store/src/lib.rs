@@ -13,6 +13,7 @@ mod conn;
 mod error;
 mod index_rows;
 pub mod schema;
+mod search;
 mod store;
 mod tx;
 mod types;
@@ -20,6 +21,9 @@ mod writer;
 
 pub use conn::{ConnectError, ConnectionManager, DbConn, Synchronous, Target};
 pub use error::{BoxError, StoreError};
+pub use search::{
+    PageRequest, SearchResult, MAX_INCLUDED, MAX_INCLUDE_ROUNDS, MAX_SORT_KEYS, PROBE_LIMIT,
+};
 pub use store::{Store, StoreOptions};
 pub use tx::Tx;
 pub use types::{

@@ -1,0 +1,738 @@
+//! Filters to SQL predicates on a `resources` row (alias `r`, or a chain's / `_has`'s alias).
+//!
+//! Each AND'ed filter becomes one predicate, never a join of the outer query:
+//! - a positive filter is a *set*: `SELECT x.res_pk FROM idx_<type> x WHERE x.resource_type = ?
+//!   AND x.param = ? AND (<value> OR <value> ...)`, used either as a membership probe
+//!   `EXISTS (<set> AND x.res_pk = r.res_pk)` or as a driver `r.res_pk IN (<set>)`;
+//! - a negative one (`:not`, `:missing=true`) is `NOT EXISTS (SELECT 1 FROM idx_<type> x WHERE
+//!   x.res_pk = r.res_pk AND x.param = ? ...)`;
+//! - `_id` and `_lastUpdated` compare columns of the current-version row (`resources`), which
+//!   the store sets itself (the extracted `_id`/`_lastUpdated` index rows are not used);
+//! - a chain `code:Type.rest` is the set `SELECT c.res_pk FROM idx_reference c JOIN resources t
+//!   ON (t.resource_type, t.resource_id) = (Type, c.target_id) WHERE c.param = code AND
+//!   t.res_pk IN (<rest on t>)`, nested as deep as the parser allows;
+//! - `_has:Type:param:rest` is the set of *ids* `SELECT h.target_id FROM idx_reference h JOIN
+//!   resources s ON s.res_pk = h.res_pk WHERE h.resource_type = Type AND h.param = param AND
+//!   h.target_type = <outer type> AND s.res_pk IN (<rest on s>)`, probed with
+//!   `h.target_id = r.resource_id` or driving through `r.resource_id IN (...)`.
+//!
+//! Table and column names come from the fixed strings below; values are always bound.
+
+use custodian_search::query::semantics::{date_match, number_match, Bound, Cmp, Column};
+use custodian_search::query::{Chain, Condition, Filter, Has, Modifier, SearchValue, TokenSystem};
+use custodian_search::registry::SearchParamType;
+
+use super::sql::{Bind, Sql};
+use crate::error::StoreError;
+
+/// The highest code point: `p` followed by it bounds every string starting with `p` (byte order).
+const MAX_CHAR: char = '\u{10FFFF}';
+
+/// A `resources` row the predicates apply to.
+#[derive(Debug, Clone)]
+pub(crate) struct Scope {
+    pub alias: String,
+    pub resource_type: String,
+}
+
+/// Which column of the scope's row a set's keys are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Key {
+    Pk,
+    Id,
+}
+
+/// A compiled filter.
+#[derive(Debug, Clone)]
+pub(crate) enum Pred {
+    /// `sql` is `SELECT <key> FROM ... WHERE ...` (ends inside its WHERE conjunction, so a
+    /// correlation `AND <key> = ...` can be appended).
+    Set { sql: Sql, key: String, on: Key },
+    /// A boolean expression on the scope's row.
+    Expr(Sql),
+}
+
+/// How a set is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `scope.col IN (set)`: the set drives the query.
+    In,
+    /// `EXISTS (set AND key = scope.col)`: a probe per candidate row.
+    Exists,
+}
+
+impl Pred {
+    pub(crate) fn render(self, scope: &Scope, mode: Mode) -> Sql {
+        match self {
+            Pred::Expr(sql) => sql,
+            Pred::Set { sql, key, on } => {
+                let col = match on {
+                    Key::Pk => "res_pk",
+                    Key::Id => "resource_id",
+                };
+                let mut out = Sql::default();
+                match mode {
+                    Mode::In => {
+                        out.push(&scope.alias)
+                            .push(".")
+                            .push(col)
+                            .push(" IN (")
+                            .append(sql)
+                            .push(")");
+                    }
+                    Mode::Exists => {
+                        out.push("EXISTS (")
+                            .append(sql)
+                            .push(" AND ")
+                            .push(&key)
+                            .push(" = ")
+                            .push(&scope.alias)
+                            .push(".")
+                            .push(col)
+                            .push(")");
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// The index table of a parameter type.
+pub(crate) fn table(t: SearchParamType) -> Result<&'static str, StoreError> {
+    Ok(match t {
+        SearchParamType::String => "idx_string",
+        SearchParamType::Token => "idx_token",
+        SearchParamType::Date => "idx_date",
+        SearchParamType::Reference => "idx_reference",
+        SearchParamType::Quantity => "idx_quantity",
+        SearchParamType::Number => "idx_number",
+        SearchParamType::Uri => "idx_uri",
+        SearchParamType::Composite | SearchParamType::Special => {
+            return Err(StoreError::UnsupportedSearch(format!(
+                "{} parameters are not supported",
+                t.as_str()
+            )))
+        }
+    })
+}
+
+/// Escape `%`, `_` and `\` for `LIKE ... ESCAPE '\'`.
+pub(crate) fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `(col >= p AND col < p || U+10FFFF)`: starts-with as a range the btree index can scan.
+fn starts_with(sql: &mut Sql, col: &str, prefix: &str) {
+    let mut upper = prefix.to_owned();
+    upper.push(MAX_CHAR);
+    sql.push("(")
+        .push(col)
+        .push(" >= ")
+        .text(prefix)
+        .push(" AND ")
+        .push(col)
+        .push(" < ")
+        .text(upper)
+        .push(")");
+}
+
+fn unsupported(c: &Condition) -> StoreError {
+    StoreError::UnsupportedSearch(format!(
+        "modifier :{} on the {} parameter `{}`",
+        c.modifier.as_ref().map_or("", Modifier::as_str),
+        c.param_type.as_str(),
+        c.code
+    ))
+}
+
+/// Compiles filters; generates unique aliases.
+pub(crate) struct Compiler {
+    next: usize,
+    /// Microseconds since the epoch, for the `ap` prefix.
+    now: i64,
+}
+
+impl Compiler {
+    pub(crate) fn new(now: i64) -> Self {
+        Compiler { next: 0, now }
+    }
+
+    pub(crate) fn alias(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}{}", self.next)
+    }
+
+    pub(crate) fn filter(&mut self, f: &Filter, scope: &Scope) -> Result<Pred, StoreError> {
+        match f {
+            Filter::Condition(c) => self.condition(c, scope),
+            Filter::Chain(ch) => self.chain(ch, scope),
+            Filter::Has(h) => self.has(h, scope),
+        }
+    }
+
+    /// A nested filter as a predicate on `scope` (sets drive: chains and `_has` are usually
+    /// narrowed by their inner filter).
+    fn nested(&mut self, f: &Filter, scope: &Scope) -> Result<Sql, StoreError> {
+        Ok(self.filter(f, scope)?.render(scope, Mode::In))
+    }
+
+    fn chain(&mut self, ch: &Chain, scope: &Scope) -> Result<Pred, StoreError> {
+        let c = self.alias("c");
+        let t = Scope {
+            alias: self.alias("t"),
+            resource_type: ch.target_type.clone(),
+        };
+        let inner = self.nested(&ch.filter, &t)?;
+        let mut sql = Sql::default();
+        sql.push("SELECT ")
+            .push(&c)
+            .push(".res_pk FROM idx_reference ")
+            .push(&c)
+            .push(" JOIN resources ")
+            .push(&t.alias)
+            .push(" ON ")
+            .push(&t.alias)
+            .push(".resource_type = ")
+            .text(ch.target_type.as_str())
+            .push(" AND ")
+            .push(&t.alias)
+            .push(".resource_id = ")
+            .push(&c)
+            .push(".target_id WHERE ")
+            .push(&c)
+            .push(".resource_type = ")
+            .text(scope.resource_type.as_str())
+            .push(" AND ")
+            .push(&c)
+            .push(".param = ")
+            .text(ch.code.as_str())
+            .push(" AND ")
+            .push(&c)
+            .push(".target_type = ")
+            .text(ch.target_type.as_str())
+            .push(" AND ")
+            .push(&t.alias)
+            .push(".deleted = ")
+            .boolean(false)
+            .push(" AND ")
+            .append(inner);
+        Ok(Pred::Set {
+            sql,
+            key: format!("{c}.res_pk"),
+            on: Key::Pk,
+        })
+    }
+
+    fn has(&mut self, h: &Has, scope: &Scope) -> Result<Pred, StoreError> {
+        let x = self.alias("h");
+        let s = Scope {
+            alias: self.alias("s"),
+            resource_type: h.source_type.clone(),
+        };
+        let inner = self.nested(&h.filter, &s)?;
+        let mut sql = Sql::default();
+        sql.push("SELECT ")
+            .push(&x)
+            .push(".target_id FROM idx_reference ")
+            .push(&x)
+            .push(" JOIN resources ")
+            .push(&s.alias)
+            .push(" ON ")
+            .push(&s.alias)
+            .push(".res_pk = ")
+            .push(&x)
+            .push(".res_pk WHERE ")
+            .push(&x)
+            .push(".resource_type = ")
+            .text(h.source_type.as_str())
+            .push(" AND ")
+            .push(&x)
+            .push(".param = ")
+            .text(h.reference_param.as_str())
+            .push(" AND ")
+            .push(&x)
+            .push(".target_type = ")
+            .text(scope.resource_type.as_str())
+            .push(" AND ")
+            .push(&s.alias)
+            .push(".deleted = ")
+            .boolean(false)
+            .push(" AND ")
+            .append(inner);
+        Ok(Pred::Set {
+            sql,
+            key: format!("{x}.target_id"),
+            on: Key::Id,
+        })
+    }
+
+    fn condition(&mut self, c: &Condition, scope: &Scope) -> Result<Pred, StoreError> {
+        match c.code.as_str() {
+            "_id" => return id_condition(c, scope),
+            "_lastUpdated" => return self.last_updated_condition(c, scope),
+            _ => {}
+        }
+        let table = table(c.param_type)?;
+        let x = self.alias("x");
+        if c.modifier == Some(Modifier::Missing) {
+            let (t, f) = missing_flags(c);
+            if t && f {
+                return Ok(Pred::Expr(Sql::new("1 = 1")));
+            }
+            if t {
+                let mut sql = Sql::default();
+                not_exists_head(&mut sql, table, &x, scope, &c.code);
+                sql.push(")");
+                return Ok(Pred::Expr(sql));
+            }
+            let mut sql = Sql::default();
+            set_head(&mut sql, table, &x, scope, &c.code);
+            return Ok(Pred::Set {
+                sql,
+                key: format!("{x}.res_pk"),
+                on: Key::Pk,
+            });
+        }
+        let values = self.values(c, &x)?;
+        if c.modifier == Some(Modifier::Not) {
+            let mut sql = Sql::default();
+            not_exists_head(&mut sql, table, &x, scope, &c.code);
+            sql.push(" AND ").append(values).push(")");
+            return Ok(Pred::Expr(sql));
+        }
+        let mut sql = Sql::default();
+        set_head(&mut sql, table, &x, scope, &c.code);
+        sql.push(" AND ").append(values);
+        Ok(Pred::Set {
+            sql,
+            key: format!("{x}.res_pk"),
+            on: Key::Pk,
+        })
+    }
+
+    /// `(<value> OR <value> ...)` on the index row alias `x`.
+    fn values(&self, c: &Condition, x: &str) -> Result<Sql, StoreError> {
+        let mut sql = Sql::new("(");
+        for (i, v) in c.values.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(");
+            self.value(c, x, v, &mut sql)?;
+            sql.push(")");
+        }
+        sql.push(")");
+        Ok(sql)
+    }
+
+    fn value(
+        &self,
+        c: &Condition,
+        x: &str,
+        v: &SearchValue,
+        sql: &mut Sql,
+    ) -> Result<(), StoreError> {
+        let col = |name: &str| format!("{x}.{name}");
+        let m = c.modifier.as_ref();
+        match (c.param_type, v) {
+            (SearchParamType::String, SearchValue::String { value, normalized }) => match m {
+                None => starts_with(sql, &col("value_normalized"), normalized),
+                Some(Modifier::Exact) => {
+                    sql.push(&col("value_exact"))
+                        .push(" = ")
+                        .text(value.as_str());
+                }
+                Some(Modifier::Contains) => {
+                    sql.push(&col("value_normalized"))
+                        .push(" LIKE ")
+                        .text(format!("%{}%", escape_like(normalized)))
+                        .push(" ESCAPE '\\'");
+                }
+                Some(_) => return Err(unsupported(c)),
+            },
+            (SearchParamType::Token, SearchValue::Token { system, code }) => {
+                if !matches!(m, None | Some(Modifier::Not)) {
+                    return Err(unsupported(c));
+                }
+                token(sql, &col("system"), &col("code"), system, code.as_deref());
+            }
+            (SearchParamType::Token, SearchValue::Text { normalized, .. }) => {
+                starts_with(sql, &col("display"), normalized);
+            }
+            (
+                SearchParamType::Date,
+                SearchValue::Date {
+                    prefix, low, high, ..
+                },
+            ) => {
+                if m.is_some() {
+                    return Err(unsupported(c));
+                }
+                let rm = date_match(*prefix, *low, *high, self.now);
+                bounds(
+                    sql,
+                    rm.negated,
+                    &rm.all,
+                    |b| match b {
+                        Column::Low => col("low"),
+                        Column::High => col("high"),
+                        Column::Value => col("low"),
+                    },
+                    |s, v| {
+                        s.int(v);
+                    },
+                );
+            }
+            (
+                SearchParamType::Number,
+                SearchValue::Number {
+                    prefix,
+                    value,
+                    low,
+                    high,
+                },
+            ) => {
+                if m.is_some() {
+                    return Err(unsupported(c));
+                }
+                let rm = number_match(*prefix, *value, *low, *high);
+                bounds(
+                    sql,
+                    rm.negated,
+                    &rm.all,
+                    |_| col("value"),
+                    |s, v| {
+                        s.real(v);
+                    },
+                );
+            }
+            (
+                SearchParamType::Quantity,
+                SearchValue::Quantity {
+                    prefix,
+                    value,
+                    low,
+                    high,
+                    system,
+                    code,
+                },
+            ) => {
+                if m.is_some() {
+                    return Err(unsupported(c));
+                }
+                let rm = number_match(*prefix, *value, *low, *high);
+                bounds(
+                    sql,
+                    rm.negated,
+                    &rm.all,
+                    |_| col("value"),
+                    |s, v| {
+                        s.real(v);
+                    },
+                );
+                match (system, code) {
+                    (Some(s), Some(cd)) => {
+                        sql.push(" AND ")
+                            .push(&col("system"))
+                            .push(" = ")
+                            .text(s.as_str())
+                            .push(" AND ")
+                            .push(&col("code"))
+                            .push(" = ")
+                            .text(cd.as_str());
+                    }
+                    (Some(s), None) => {
+                        sql.push(" AND ")
+                            .push(&col("system"))
+                            .push(" = ")
+                            .text(s.as_str());
+                    }
+                    (None, Some(cd)) => {
+                        sql.push(" AND (")
+                            .push(&col("code"))
+                            .push(" = ")
+                            .text(cd.as_str())
+                            .push(" OR ")
+                            .push(&col("unit"))
+                            .push(" = ")
+                            .text(cd.as_str())
+                            .push(")");
+                    }
+                    (None, None) => {}
+                }
+            }
+            (
+                SearchParamType::Reference,
+                SearchValue::Reference {
+                    target_type,
+                    id,
+                    url,
+                    ..
+                },
+            ) => {
+                if !matches!(m, None | Some(Modifier::Type(_))) {
+                    return Err(unsupported(c));
+                }
+                let forced = match m {
+                    Some(Modifier::Type(t)) => Some(t.as_str()),
+                    _ => None,
+                };
+                match (url, id) {
+                    (Some(u), _) => {
+                        sql.push(&col("url")).push(" = ").text(u.as_str());
+                    }
+                    (None, Some(id)) => {
+                        sql.push(&col("target_id")).push(" = ").text(id.as_str());
+                        if let Some(t) = target_type.as_deref().or(forced) {
+                            sql.push(" AND ")
+                                .push(&col("target_type"))
+                                .push(" = ")
+                                .text(t);
+                        }
+                    }
+                    (None, None) => {
+                        sql.push("1 = 0");
+                    }
+                }
+            }
+            (SearchParamType::Reference, SearchValue::Identifier { system, value }) => {
+                token(
+                    sql,
+                    &col("identifier_system"),
+                    &col("identifier_value"),
+                    system,
+                    value.as_deref(),
+                );
+            }
+            (SearchParamType::Uri, SearchValue::Uri(u)) => match m {
+                None => {
+                    sql.push(&col("uri")).push(" = ").text(u.as_str());
+                }
+                Some(Modifier::Below) => starts_with(sql, &col("uri"), u),
+                Some(Modifier::Above) => {
+                    // The indexed uri is a prefix of the value: compare the value's first
+                    // length(uri) characters (no LIKE, so `%`/`_` in stored uris are literal).
+                    sql.push(&col("uri"))
+                        .push(" <> '' AND substr(")
+                        .text(u.as_str())
+                        .push(", 1, length(")
+                        .push(&col("uri"))
+                        .push(")) = ")
+                        .push(&col("uri"));
+                }
+                Some(_) => return Err(unsupported(c)),
+            },
+            _ => {
+                return Err(StoreError::UnsupportedSearch(format!(
+                    "a value of the wrong kind for the {} parameter `{}`",
+                    c.param_type.as_str(),
+                    c.code
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// `_lastUpdated`: the current version's `last_updated` column (a point, so `low = high`).
+    fn last_updated_condition(&self, c: &Condition, scope: &Scope) -> Result<Pred, StoreError> {
+        let col = format!("{}.last_updated", scope.alias);
+        if c.modifier == Some(Modifier::Missing) {
+            return Ok(Pred::Expr(missing_column(c)));
+        }
+        if c.modifier.is_some() {
+            return Err(unsupported(c));
+        }
+        let mut sql = Sql::new("(");
+        for (i, v) in c.values.iter().enumerate() {
+            let SearchValue::Date {
+                prefix, low, high, ..
+            } = v
+            else {
+                return Err(unsupported(c));
+            };
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            let rm = date_match(*prefix, *low, *high, self.now);
+            sql.push("(");
+            bounds(
+                &mut sql,
+                rm.negated,
+                &rm.all,
+                |_| col.clone(),
+                |s, v| {
+                    s.int(v);
+                },
+            );
+            sql.push(")");
+        }
+        sql.push(")");
+        Ok(Pred::Expr(sql))
+    }
+}
+
+/// `_id`: the current row's `resource_id` column.
+fn id_condition(c: &Condition, scope: &Scope) -> Result<Pred, StoreError> {
+    let col = format!("{}.resource_id", scope.alias);
+    let negate = match c.modifier {
+        None => false,
+        Some(Modifier::Not) => true,
+        Some(Modifier::Missing) => return Ok(Pred::Expr(missing_column(c))),
+        Some(_) => return Err(unsupported(c)),
+    };
+    let mut ids = Vec::new();
+    for v in &c.values {
+        match v {
+            // Ids have no system: `id` and `|id` match, `system|id` never does.
+            SearchValue::Token {
+                system: TokenSystem::Any | TokenSystem::NoSystem,
+                code: Some(code),
+            } => ids.push(Bind::Text(code.clone())),
+            SearchValue::Token { .. } => {}
+            _ => return Err(unsupported(c)),
+        }
+    }
+    let mut sql = Sql::default();
+    if ids.is_empty() {
+        sql.push(if negate { "1 = 1" } else { "1 = 0" });
+    } else {
+        sql.push(if negate { "NOT (" } else { "(" })
+            .push(&col)
+            .push(" IN ")
+            .list(ids)
+            .push(")");
+    }
+    Ok(Pred::Expr(sql))
+}
+
+/// `:missing` on a column every resource has: `true` matches nothing, `false` everything.
+fn missing_column(c: &Condition) -> Sql {
+    let (_, f) = missing_flags(c);
+    Sql::new(if f { "1 = 1" } else { "1 = 0" })
+}
+
+/// Which of `:missing=true` / `:missing=false` the OR'ed values ask for.
+fn missing_flags(c: &Condition) -> (bool, bool) {
+    let t = c.values.contains(&SearchValue::Missing(true));
+    let f = c.values.contains(&SearchValue::Missing(false));
+    (t, f)
+}
+
+/// `SELECT x.res_pk FROM <table> x WHERE x.resource_type = ? AND x.param = ?`
+fn set_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, code: &str) {
+    sql.push("SELECT ")
+        .push(x)
+        .push(".res_pk FROM ")
+        .push(table)
+        .push(" ")
+        .push(x)
+        .push(" WHERE ")
+        .push(x)
+        .push(".resource_type = ")
+        .text(scope.resource_type.as_str())
+        .push(" AND ")
+        .push(x)
+        .push(".param = ")
+        .text(code);
+}
+
+/// `NOT EXISTS (SELECT 1 FROM <table> x WHERE x.res_pk = scope.res_pk AND x.param = ?`
+/// (the caller closes the parenthesis).
+fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, code: &str) {
+    sql.push("NOT EXISTS (SELECT 1 FROM ")
+        .push(table)
+        .push(" ")
+        .push(x)
+        .push(" WHERE ")
+        .push(x)
+        .push(".res_pk = ")
+        .push(&scope.alias)
+        .push(".res_pk AND ")
+        .push(x)
+        .push(".param = ")
+        .text(code);
+}
+
+/// Token-like matching on a (system, code) column pair.
+fn token(
+    sql: &mut Sql,
+    system_col: &str,
+    code_col: &str,
+    system: &TokenSystem,
+    code: Option<&str>,
+) {
+    match (system, code) {
+        (TokenSystem::Any, Some(code)) => {
+            sql.push(code_col).push(" = ").text(code);
+        }
+        (TokenSystem::NoSystem, Some(code)) => {
+            sql.push(system_col)
+                .push(" IS NULL AND ")
+                .push(code_col)
+                .push(" = ")
+                .text(code);
+        }
+        (TokenSystem::Is(s), Some(code)) => {
+            sql.push(code_col)
+                .push(" = ")
+                .text(code)
+                .push(" AND ")
+                .push(system_col)
+                .push(" = ")
+                .text(s.as_str());
+        }
+        (TokenSystem::Is(s), None) => {
+            sql.push(system_col).push(" = ").text(s.as_str());
+        }
+        (TokenSystem::Any | TokenSystem::NoSystem, None) => {
+            sql.push("1 = 0");
+        }
+    }
+}
+
+/// A conjunction of column bounds (negated for `ne`).
+fn bounds<T: Copy>(
+    sql: &mut Sql,
+    negated: bool,
+    all: &[Bound<T>],
+    col: impl Fn(Column) -> String,
+    bind: impl Fn(&mut Sql, T),
+) {
+    if all.is_empty() {
+        sql.push(if negated { "1 = 0" } else { "1 = 1" });
+        return;
+    }
+    sql.push(if negated { "NOT (" } else { "(" });
+    for (i, b) in all.iter().enumerate() {
+        if i > 0 {
+            sql.push(" AND ");
+        }
+        let op = match b.cmp {
+            Cmp::Lt => " < ",
+            Cmp::Le => " <= ",
+            Cmp::Gt => " > ",
+            Cmp::Ge => " >= ",
+        };
+        sql.push(&col(b.column)).push(op);
+        bind(sql, b.value);
+    }
+    sql.push(")");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_escaping() {
+        assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

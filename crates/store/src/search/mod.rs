@@ -1,0 +1,389 @@
+//! FHIR search in SQL: a [`SearchQuery`] (custodian-search) compiled to one statement over the
+//! current-resources table with bound parameters only.
+//!
+//! ```sql
+//! SELECT b.pk, b.rid, b.ver, b.lu, v.body, b.k0_t, ...          -- bodies for the page only
+//! FROM (SELECT a.* FROM (
+//!         SELECT r.res_pk AS pk, r.resource_id AS rid, r.version AS ver,
+//!                r.last_updated AS lu, (SELECT MIN(y.value_normalized) FROM idx_string y
+//!                WHERE y.res_pk = r.res_pk AND y.param = ?) AS k0_t, ...    -- _sort keys
+//!         FROM resources r
+//!         WHERE r.resource_type = ? AND r.deleted = ?
+//!           AND r.res_pk IN (SELECT x.res_pk FROM idx_string x WHERE ...)   -- the driver
+//!           AND EXISTS (SELECT x.res_pk FROM idx_token x WHERE ... AND x.res_pk = r.res_pk)
+//!           AND NOT EXISTS (...)                                          -- :not, :missing
+//!      ) a
+//!      WHERE (<keyset: after the cursor's (k0, ..., pk)>)
+//!      ORDER BY a.k0_t ASC NULLS LAST, ..., a.pk ASC LIMIT ?) b
+//! JOIN resource_versions v ON v.resource_type = ? AND v.resource_id = b.rid
+//!      AND v.version = b.ver
+//! ORDER BY ...
+//! ```
+//!
+//! Every AND'ed filter is one `EXISTS`/`IN`/`NOT EXISTS` predicate on `r` (see `compile`):
+//! no joins in the outer query, so several parameters never multiply rows. On SQLite, whose
+//! planner cannot estimate how many rows a value matches, the store picks the driver itself:
+//! each positive filter's row count is probed up to [`PROBE_LIMIT`] and the smallest one below
+//! it (or, with `_sort`, the smallest one) becomes `r.res_pk IN (...)`; the others stay
+//! `EXISTS` probes, and with no selective filter the query walks `resources` in primary-key
+//! order (index `resources_search`) probing each row until the page is full. On PostgreSQL
+//! every filter is an `EXISTS` and the planner chooses (semi-joins; see docs/search.md for
+//! the plans).
+
+mod compile;
+mod include;
+mod page;
+mod sql;
+
+use custodian_search::query::{Contained, SearchQuery, Total};
+use diesel::Connection;
+
+use self::compile::{Compiler, Mode, Pred, Scope};
+use self::include::Found;
+use self::page::{Cursor, SortExpr};
+use self::sql::{load, CountRow, IdRow, PageRow, PlanLine, Sql};
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tx::{Tx, TxConn};
+use crate::types::{now_micros, validate_type, AuditContext, StoredResource};
+
+pub use include::{MAX_INCLUDED, MAX_INCLUDE_ROUNDS};
+pub use page::MAX_SORT_KEYS;
+
+/// SQLite: a filter matching fewer index rows than this drives the query (see the module doc).
+pub const PROBE_LIMIT: i64 = 2000;
+
+/// Which page of a search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The `next` cursor of the previous page; `None` for the first page.
+    pub cursor: Option<String>,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchResult {
+    /// Current, non-deleted versions, in sort order; bodies byte for byte as stored.
+    pub matches: Vec<StoredResource>,
+    /// `_include`/`_revinclude` results: each resource once, never one of `matches`.
+    pub included: Vec<StoredResource>,
+    /// True when more than [`MAX_INCLUDED`] resources would have been included and the list
+    /// was cut (the server must say so in the Bundle's outcome).
+    pub include_truncated: bool,
+    /// The number of matches: with `_total=accurate`, or when it is known for free (a first
+    /// page that is also the last). Never with `_total=none`.
+    pub total: Option<u64>,
+    /// Opaque cursor of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// The compiled WHERE clause on `resources r`.
+struct Plan {
+    /// `r.resource_type = ? AND r.deleted = ? AND ...`
+    filter: Sql,
+}
+
+const R: &str = "r";
+
+impl Tx<'_> {
+    /// One page of `query`'s matches, with its includes.
+    pub fn search(
+        &mut self,
+        query: &SearchQuery,
+        page: &PageRequest,
+    ) -> Result<SearchResult, StoreError> {
+        let sort = page::sort_exprs(&query.sort, R)?;
+        let cursor = page
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c, query, &sort))
+            .transpose()?;
+        let plan = self.plan(query, !query.sort.is_empty())?;
+        let mut result = SearchResult::default();
+        let want_total = matches!(query.total, Some(Total::Accurate));
+        if query.count == 0 {
+            if !matches!(query.total, Some(Total::None)) {
+                result.total = Some(self.count_plan(&plan)?);
+            }
+            return Ok(result);
+        }
+        let sql = page_sql(query, &plan, &sort, cursor.as_ref(), query.count + 1);
+        let mut rows: Vec<PageRow> = load(&mut self.conn, sql)?;
+        let more = rows.len() > query.count;
+        rows.truncate(query.count);
+        if more {
+            result.next = rows
+                .last()
+                .map(|last| Cursor::new(query, last.keys.clone(), last.pk).encode());
+        }
+        let found: Vec<Found> = rows
+            .into_iter()
+            .filter_map(|r| {
+                let body = r.body?;
+                Some(Found {
+                    pk: r.pk,
+                    resource: StoredResource {
+                        resource_type: query.resource_type.clone(),
+                        id: r.rid,
+                        version: r.ver,
+                        last_updated: r.lu,
+                        body,
+                    },
+                })
+            })
+            .collect();
+        if want_total {
+            result.total = Some(self.count_plan(&plan)?);
+        } else if !more && cursor.is_none() && !matches!(query.total, Some(Total::None)) {
+            result.total = Some(found.len() as u64);
+        }
+        let (included, truncated) = include::includes(self, query, &found)?;
+        result.included = included;
+        result.include_truncated = truncated;
+        result.matches = found.into_iter().map(|f| f.resource).collect();
+        Ok(result)
+    }
+
+    /// Ids of up to `limit` current resources matching the query's filters (conditional
+    /// create, update and delete; ask for 2 to tell one match from several). Sort, paging and
+    /// includes are ignored.
+    pub fn search_ids(
+        &mut self,
+        query: &SearchQuery,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let plan = self.plan(query, false)?;
+        let mut sql = Sql::new("SELECT r.resource_id AS rid FROM resources r WHERE ");
+        sql.append(plan.filter)
+            .push(" LIMIT ")
+            .int(i64::try_from(limit).unwrap_or(i64::MAX));
+        let rows: Vec<IdRow> = load(&mut self.conn, sql)?;
+        Ok(rows.into_iter().map(|r| r.rid).collect())
+    }
+
+    /// The number of current resources matching the query's filters (`_summary=count`).
+    pub fn search_count(&mut self, query: &SearchQuery) -> Result<u64, StoreError> {
+        let plan = self.plan(query, false)?;
+        self.count_plan(&plan)
+    }
+
+    /// The backend's plan for the page query of `query` (PostgreSQL `EXPLAIN`, SQLite
+    /// `EXPLAIN QUERY PLAN`), one line per row, for diagnostics and docs/search.md.
+    pub fn explain_search(&mut self, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
+        let sort = page::sort_exprs(&query.sort, R)?;
+        let plan = self.plan(query, !query.sort.is_empty())?;
+        let sql = page_sql(query, &plan, &sort, None, query.count.max(1) + 1);
+        let lines: Vec<PlanLine> = match &self.conn {
+            TxConn::Pg(_) => {
+                let mut e = Sql::new("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ");
+                e.append(sql);
+                load::<PgPlanRow>(&mut self.conn, e)?
+                    .into_iter()
+                    .map(|r| PlanLine { line: r.0 })
+                    .collect()
+            }
+            TxConn::Sqlite(_) => {
+                let mut e = Sql::new("EXPLAIN QUERY PLAN ");
+                e.append(sql);
+                let rows: Vec<SqlitePlanRow> = load(&mut self.conn, e)?;
+                rows.into_iter()
+                    .map(|r| PlanLine {
+                        line: format!("{:>3} {:>3} {}", r.id, r.parent, r.detail),
+                    })
+                    .collect()
+            }
+        };
+        Ok(lines.into_iter().map(|l| l.line).collect())
+    }
+
+    fn count_plan(&mut self, plan: &Plan) -> Result<u64, StoreError> {
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM resources r WHERE ");
+        sql.append(plan.filter.clone());
+        let rows: Vec<CountRow> = load(&mut self.conn, sql)?;
+        Ok(rows.first().map_or(0, |r| u64::try_from(r.n).unwrap_or(0)))
+    }
+
+    /// Compiles the filters and, on SQLite, picks the driving filter.
+    fn plan(&mut self, query: &SearchQuery, sorted: bool) -> Result<Plan, StoreError> {
+        validate_type(&query.resource_type)?;
+        if matches!(query.contained, Some(Contained::True | Contained::Both)) {
+            return Err(StoreError::UnsupportedSearch(
+                "_contained=true|both is not supported".to_owned(),
+            ));
+        }
+        let scope = Scope {
+            alias: R.to_owned(),
+            resource_type: query.resource_type.clone(),
+        };
+        let mut compiler = Compiler::new(now_micros());
+        let preds = query
+            .filters
+            .iter()
+            .map(|f| compiler.filter(f, &scope))
+            .collect::<Result<Vec<_>, _>>()?;
+        let driver = if self.is_sqlite() {
+            self.choose_driver(&preds, sorted)?
+        } else {
+            None
+        };
+        let mut filter = Sql::new("r.resource_type = ");
+        filter
+            .text(query.resource_type.as_str())
+            .push(" AND r.deleted = ")
+            .boolean(false);
+        for (i, p) in preds.into_iter().enumerate() {
+            let mode = if driver == Some(i) {
+                Mode::In
+            } else {
+                Mode::Exists
+            };
+            filter.push(" AND ").append(p.render(&scope, mode));
+        }
+        Ok(Plan { filter })
+    }
+
+    /// SQLite: the set filter with the fewest rows, if it is selective (or the query sorts).
+    fn choose_driver(&mut self, preds: &[Pred], sorted: bool) -> Result<Option<usize>, StoreError> {
+        let sets: Vec<(usize, &Sql)> = preds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                Pred::Set { sql, .. } => Some((i, sql)),
+                Pred::Expr(_) => None,
+            })
+            .collect();
+        if sets.is_empty() {
+            return Ok(None);
+        }
+        let mut best: Option<(usize, i64)> = None;
+        for (i, set) in sets {
+            let mut probe = Sql::new("SELECT COUNT(*) AS n FROM (");
+            probe
+                .append(set.clone())
+                .push(" LIMIT ")
+                .int(PROBE_LIMIT)
+                .push(") p");
+            let rows: Vec<CountRow> = load(&mut self.conn, probe)?;
+            let n = rows.first().map_or(0, |r| r.n);
+            if best.is_none_or(|(_, b)| n < b) {
+                best = Some((i, n));
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        Ok(best.and_then(|(i, n)| (n < PROBE_LIMIT || sorted).then_some(i)))
+    }
+}
+
+/// A row of PostgreSQL's `EXPLAIN` (its column is named `QUERY PLAN`).
+struct PgPlanRow(String);
+
+impl<DB: diesel::backend::Backend> diesel::deserialize::QueryableByName<DB> for PgPlanRow
+where
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        diesel::row::NamedRow::get::<diesel::sql_types::Text, String>(row, "QUERY PLAN")
+            .map(PgPlanRow)
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    id: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    parent: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+/// The page statement (see the module doc).
+fn page_sql(
+    query: &SearchQuery,
+    plan: &Plan,
+    sort: &[SortExpr],
+    cursor: Option<&Cursor>,
+    limit: usize,
+) -> Sql {
+    let mut sql =
+        Sql::new("SELECT b.pk AS pk, b.rid AS rid, b.ver AS ver, b.lu AS lu, v.body AS body");
+    for k in sort {
+        sql.push(", b.").push(&k.name).push(" AS ").push(&k.name);
+    }
+    sql.push(
+        " FROM (SELECT a.* FROM (SELECT r.res_pk AS pk, r.resource_id AS rid, \
+         r.version AS ver, r.last_updated AS lu",
+    );
+    for k in sort {
+        sql.push(", ")
+            .append(k.expr.clone())
+            .push(" AS ")
+            .push(&k.name);
+    }
+    sql.push(" FROM resources r WHERE ")
+        .append(plan.filter.clone())
+        .push(") a");
+    if let Some(c) = cursor {
+        sql.push(" WHERE ").append(page::after(sort, c, "a"));
+    }
+    sql.push(&page::order_by(sort, "a"))
+        .push(" LIMIT ")
+        .int(i64::try_from(limit).unwrap_or(i64::MAX))
+        .push(") b JOIN resource_versions v ON v.resource_type = ")
+        .text(query.resource_type.as_str())
+        .push(" AND v.resource_id = b.rid AND v.version = b.ver")
+        .push(&page::order_by(sort, "b"));
+    sql
+}
+
+impl Store {
+    /// Runs `f` on a reader connection inside a read-only snapshot (SQLite: a deferred read
+    /// transaction; PostgreSQL: REPEATABLE READ READ ONLY), so a page, its total and its
+    /// includes agree with each other.
+    fn with_snapshot<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    {
+        self.with_reader(|tx| {
+            let ctx = AuditContext::default();
+            match &mut tx.conn {
+                TxConn::Sqlite(c) => c.transaction(|c| f(&mut Tx::new(TxConn::Sqlite(c), &ctx))),
+                TxConn::Pg(c) => c
+                    .build_transaction()
+                    .repeatable_read()
+                    .read_only()
+                    .run(|c| f(&mut Tx::new(TxConn::Pg(c), &ctx))),
+            }
+        })
+    }
+
+    /// [`Tx::search`] on a reader connection (one snapshot).
+    pub fn search(
+        &self,
+        query: &SearchQuery,
+        page: &PageRequest,
+    ) -> Result<SearchResult, StoreError> {
+        self.with_snapshot(|tx| tx.search(query, page))
+    }
+
+    /// [`Tx::search_count`] on a reader connection.
+    pub fn count(&self, query: &SearchQuery) -> Result<u64, StoreError> {
+        self.with_reader(|tx| tx.search_count(query))
+    }
+
+    /// [`Tx::search_ids`] on a reader connection (conditional operations should call the
+    /// `Tx` method inside their write transaction instead).
+    pub fn search_ids(&self, query: &SearchQuery, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.with_reader(|tx| tx.search_ids(query, limit))
+    }
+
+    /// [`Tx::explain_search`] on a reader connection.
+    pub fn explain_search(&self, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
+        self.with_reader(|tx| tx.explain_search(query))
+    }
+}

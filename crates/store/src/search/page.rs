@@ -1,0 +1,327 @@
+//! Sorting and keyset paging.
+//!
+//! Order: the `_sort` keys in turn, then the resource's primary key (`res_pk`, ascending),
+//! which makes the order total. A key's value is the smallest index value of the resource
+//! ascending and the largest descending (dates `low`/`high`, strings `value_normalized`, tokens
+//! `code`, numbers and quantities `value`, references `Type/id` or the url, uris `uri`; `_id`
+//! and `_lastUpdated` the current row's columns). Resources without a value sort last in both
+//! directions (`NULLS LAST`).
+//!
+//! A page's `next` cursor holds the last row's sort values and primary key; the next page
+//! starts strictly after that tuple, so a resource is never skipped or repeated while others
+//! are written (a resource whose own sort value changes between pages may move, as in any
+//! keyset scheme). Cursors are base64url JSON `{v, q, k, p}`: a format version, a
+//! fingerprint of the query's filters and sort, the sort values and the primary key. They are
+//! validated on decode (format, version, fingerprint, number and kinds of values); anything
+//! else is `InvalidCursor`. They are not signed: a forged cursor can only move the start of a
+//! page of the same query, since every value in it is bound as a parameter.
+
+use custodian_search::query::{SearchQuery, SortKey};
+use custodian_search::registry::SearchParamType;
+
+use super::compile::table;
+use super::sql::{KeyValue, Sql};
+use crate::error::StoreError;
+
+/// The most `_sort` keys a search may use.
+pub const MAX_SORT_KEYS: usize = 8;
+
+const CURSOR_VERSION: u8 = 1;
+
+/// The kind of a sort value (the column suffix in the page query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Text,
+    Int,
+    Real,
+}
+
+impl KeyKind {
+    fn suffix(self) -> &'static str {
+        match self {
+            KeyKind::Text => "t",
+            KeyKind::Int => "i",
+            KeyKind::Real => "f",
+        }
+    }
+
+    fn admits(self, v: &KeyValue) -> bool {
+        matches!(
+            (self, v),
+            (_, KeyValue::Null)
+                | (KeyKind::Text, KeyValue::Text(_))
+                | (KeyKind::Int, KeyValue::Int(_))
+                | (KeyKind::Real, KeyValue::Real(_))
+        )
+    }
+}
+
+/// A sort key compiled against the searched row alias.
+#[derive(Debug, Clone)]
+pub(crate) struct SortExpr {
+    /// The select-list expression (`(SELECT MIN(...) ...)` or a column).
+    pub expr: Sql,
+    /// Column name in the page query, e.g. `k0_t`.
+    pub name: String,
+    pub kind: KeyKind,
+    pub descending: bool,
+}
+
+/// The sort expressions of `keys` on alias `r`.
+pub(crate) fn sort_exprs(keys: &[SortKey], r: &str) -> Result<Vec<SortExpr>, StoreError> {
+    if keys.len() > MAX_SORT_KEYS {
+        return Err(StoreError::UnsupportedSearch(format!(
+            "at most {MAX_SORT_KEYS} _sort keys are supported"
+        )));
+    }
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| sort_expr(i, k, r))
+        .collect()
+}
+
+fn sort_expr(i: usize, key: &SortKey, r: &str) -> Result<SortExpr, StoreError> {
+    let agg = if key.descending { "MAX" } else { "MIN" };
+    let (kind, expr) = match (key.code.as_str(), key.param_type) {
+        ("_id", _) => (KeyKind::Text, Sql::new(&format!("{r}.resource_id"))),
+        ("_lastUpdated", _) => (KeyKind::Int, Sql::new(&format!("{r}.last_updated"))),
+        (_, t) => {
+            let (kind, column) = match t {
+                SearchParamType::String => (KeyKind::Text, "y.value_normalized"),
+                SearchParamType::Token => (KeyKind::Text, "y.code"),
+                SearchParamType::Date if key.descending => (KeyKind::Int, "y.high"),
+                SearchParamType::Date => (KeyKind::Int, "y.low"),
+                SearchParamType::Number | SearchParamType::Quantity => (KeyKind::Real, "y.value"),
+                SearchParamType::Reference => (
+                    KeyKind::Text,
+                    "COALESCE(y.target_type || '/' || y.target_id, y.url)",
+                ),
+                SearchParamType::Uri => (KeyKind::Text, "y.uri"),
+                SearchParamType::Composite | SearchParamType::Special => {
+                    return Err(StoreError::UnsupportedSearch(format!(
+                        "cannot sort by `{}`",
+                        key.code
+                    )))
+                }
+            };
+            let mut sql = Sql::new("(SELECT ");
+            sql.push(agg)
+                .push("(")
+                .push(column)
+                .push(") FROM ")
+                .push(table(t)?)
+                .push(" y WHERE y.res_pk = ")
+                .push(r)
+                .push(".res_pk AND y.param = ")
+                .text(key.code.as_str())
+                .push(")");
+            (kind, sql)
+        }
+    };
+    Ok(SortExpr {
+        expr,
+        name: format!("k{i}_{}", kind.suffix()),
+        kind,
+        descending: key.descending,
+    })
+}
+
+/// `ORDER BY` on alias `a` (sort keys, then `a.pk`).
+pub(crate) fn order_by(keys: &[SortExpr], a: &str) -> String {
+    let mut out = String::from(" ORDER BY ");
+    for k in keys {
+        out.push_str(&format!(
+            "{a}.{} {} NULLS LAST, ",
+            k.name,
+            if k.descending { "DESC" } else { "ASC" }
+        ));
+    }
+    out.push_str(&format!("{a}.pk ASC"));
+    out
+}
+
+/// Rows strictly after the cursor position in the order of `order_by`, on alias `a`.
+pub(crate) fn after(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
+    let mut sql = Sql::new("(");
+    let mut first = true;
+    for i in 0..=keys.len() {
+        // Term i: keys before i equal, key i after (or, past the last key, the pk after).
+        let mut term = Sql::default();
+        for (k, v) in keys.iter().zip(&cursor.keys).take(i) {
+            let col = format!("{a}.{}", k.name);
+            if *v == KeyValue::Null {
+                term.push(&col).push(" IS NULL AND ");
+            } else {
+                term.push(&col).push(" = ");
+                bind_key(&mut term, v);
+                term.push(" AND ");
+            }
+        }
+        match (keys.get(i), cursor.keys.get(i)) {
+            (Some(_), Some(KeyValue::Null)) => continue, // nothing sorts after NULL
+            (Some(k), Some(v)) => {
+                let col = format!("{a}.{}", k.name);
+                term.push("(")
+                    .push(&col)
+                    .push(if k.descending { " < " } else { " > " });
+                bind_key(&mut term, v);
+                term.push(" OR ").push(&col).push(" IS NULL)");
+            }
+            _ => {
+                term.push(&format!("{a}.pk > ")).int(cursor.pk);
+            }
+        }
+        if !first {
+            sql.push(" OR ");
+        }
+        first = false;
+        sql.push("(").append(term).push(")");
+    }
+    sql.push(")");
+    sql
+}
+
+fn bind_key(sql: &mut Sql, v: &KeyValue) {
+    match v {
+        KeyValue::Null => {
+            sql.push("NULL");
+        }
+        KeyValue::Int(i) => {
+            sql.int(*i);
+        }
+        KeyValue::Real(f) => {
+            sql.real(*f);
+        }
+        KeyValue::Text(s) => {
+            sql.text(s.as_str());
+        }
+    }
+}
+
+/// A decoded cursor.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Cursor {
+    #[serde(rename = "v")]
+    version: u8,
+    #[serde(rename = "q")]
+    fingerprint: String,
+    #[serde(rename = "k")]
+    pub keys: Vec<KeyValue>,
+    #[serde(rename = "p")]
+    pub pk: i64,
+}
+
+impl Cursor {
+    pub(crate) fn new(query: &SearchQuery, keys: Vec<KeyValue>, pk: i64) -> Self {
+        Cursor {
+            version: CURSOR_VERSION,
+            fingerprint: fingerprint(query),
+            keys,
+            pk,
+        }
+    }
+
+    pub(crate) fn encode(&self) -> String {
+        // Serializing plain data to a string cannot fail; an empty cursor would be rejected.
+        base64url_encode(serde_json::to_string(self).unwrap_or_default().as_bytes())
+    }
+
+    /// Decodes and checks a cursor against the query and its sort keys.
+    pub(crate) fn decode(
+        text: &str,
+        query: &SearchQuery,
+        keys: &[SortExpr],
+    ) -> Result<Self, StoreError> {
+        if text.len() > 16 * 1024 {
+            return Err(StoreError::InvalidCursor);
+        }
+        let bytes = base64url_decode(text).ok_or(StoreError::InvalidCursor)?;
+        let cursor: Cursor =
+            serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+        let valid = cursor.version == CURSOR_VERSION
+            && cursor.fingerprint == fingerprint(query)
+            && cursor.keys.len() == keys.len()
+            && keys.iter().zip(&cursor.keys).all(|(k, v)| k.kind.admits(v))
+            && cursor.keys.iter().all(|v| match v {
+                KeyValue::Real(f) => f.is_finite(),
+                _ => true,
+            });
+        if valid {
+            Ok(cursor)
+        } else {
+            Err(StoreError::InvalidCursor)
+        }
+    }
+}
+
+/// FNV-1a of the query's type, filters and sort: a cursor only continues the query it came from.
+fn fingerprint(query: &SearchQuery) -> String {
+    let text = format!(
+        "{}|{:?}|{:?}",
+        query.resource_type, query.filters, query.sort
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64url_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            let idx = (n >> (18 - 6 * i)) & 63;
+            out.push(char::from(B64[idx as usize]));
+        }
+    }
+    out
+}
+
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let v = B64.iter().position(|&b| b == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    // Leftover bits must be padding zeros, and a lone sextet cannot encode a byte.
+    if bits >= 6 || acc & ((1 << bits) - 1) != 0 {
+        return None;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trip() {
+        for data in [&b""[..], b"a", b"ab", b"abc", b"abcd", b"\xff\x00\x10 {}"] {
+            assert_eq!(
+                base64url_decode(&base64url_encode(data)).as_deref(),
+                Some(data)
+            );
+        }
+        assert!(base64url_decode("a").is_none());
+        assert!(base64url_decode("ab=").is_none());
+        assert!(base64url_decode("a b").is_none());
+    }
+}
