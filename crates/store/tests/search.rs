@@ -1,0 +1,1285 @@
+//! Search SQL on SQLite and PostgreSQL (`sqlite::*`, `postgres::*`): a synthetic population
+//! with known answers, index rows from the real extraction, queries from the real parser.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::TestDb;
+use custodian_search::query::{parse_query, Handling, SearchQuery};
+use custodian_store::*;
+use serde_json::{json, Value};
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(&super::TestDb::sqlite()) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() {
+                if let Some(db) = super::TestDb::postgres() { super::$name(&db) }
+            } )*
+        }
+    };
+}
+
+both_backends!(
+    string_parameters,
+    hostile_values_match_literally,
+    token_parameters,
+    date_prefixes_at_boundaries,
+    id_and_last_updated,
+    number_and_quantity,
+    reference_parameters,
+    uri_parameters,
+    missing_both_ways,
+    chains,
+    reverse_chains,
+    includes_each_once,
+    sorting_with_missing_values,
+    paging_with_concurrent_writes,
+    paging_sorted_with_ties,
+    cursors_are_validated,
+    totals_counts_and_ids,
+    bodies_are_current_and_byte_exact,
+    several_parameters_and_values,
+);
+
+fn ctx() -> AuditContext {
+    AuditContext::default()
+}
+
+/// Writes `body` as `ty/id` (update-as-create), indexed by the real extraction.
+fn put(store: &Store, ty: &str, id: &str, body: Value) -> StoredResource {
+    let index = custodian_search::extract::extract(ty, &body).unwrap();
+    let render = move |m: &Meta<'_>| -> Result<Vec<u8>, BoxError> {
+        let mut v = body.clone();
+        v["id"] = json!(m.id);
+        let mut meta = v.get("meta").cloned().unwrap_or_else(|| json!({}));
+        meta["versionId"] = json!(m.version_id);
+        meta["lastUpdated"] = json!(m.last_updated);
+        v["meta"] = meta;
+        Ok(serde_json::to_vec(&v)?)
+    };
+    store
+        .update(&ctx(), ty, id, None, &index, render)
+        .unwrap()
+        .resource
+}
+
+fn q(ty: &str, query: &str) -> SearchQuery {
+    let pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    parse_query(ty, pairs, Handling::Strict)
+        .unwrap_or_else(|e| panic!("{ty}?{query} does not parse: {e}"))
+}
+
+/// Every match of `ty?query` (all pages), in order.
+fn all(store: &Store, ty: &str, query: &str) -> Vec<String> {
+    let query = q(ty, query);
+    let mut out = Vec::new();
+    let mut page = PageRequest::default();
+    loop {
+        let r = store.search(&query, &page).unwrap();
+        out.extend(r.matches.into_iter().map(|m| m.id));
+        match r.next {
+            Some(n) => page.cursor = Some(n),
+            None => break,
+        }
+        assert!(out.len() < 10_000, "runaway paging");
+    }
+    out
+}
+
+/// The set of matching ids.
+fn ids(store: &Store, ty: &str, query: &str) -> BTreeSet<String> {
+    let v = all(store, ty, query);
+    let set: BTreeSet<String> = v.iter().cloned().collect();
+    assert_eq!(
+        set.len(),
+        v.len(),
+        "{ty}?{query} repeated a resource: {v:?}"
+    );
+    set
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[track_caller]
+fn check(store: &Store, ty: &str, query: &str, want: &[&str]) {
+    assert_eq!(ids(store, ty, query), set(want), "{ty}?{query}");
+}
+
+/// The shared population. Patients p1..p5 (p6 deleted), their encounters, conditions,
+/// observations and risk assessments.
+fn population(store: &Store) {
+    put(
+        store,
+        "Organization",
+        "org1",
+        json!({"resourceType": "Organization", "name": "Acme Care"}),
+    );
+    put(
+        store,
+        "Practitioner",
+        "dr1",
+        json!({"resourceType": "Practitioner", "name": [{"family": "House"}]}),
+    );
+    put(
+        store,
+        "Patient",
+        "p1",
+        json!({
+            "resourceType": "Patient",
+            "meta": {"profile": ["http://example.org/StructureDefinition/special"]},
+            "identifier": [{"system": "urn:mrn", "value": "A1"}],
+            "active": true,
+            "name": [{"family": "Müller", "given": ["Anna"]}],
+            "gender": "female",
+            "birthDate": "1980-05-15",
+            "generalPractitioner": [{"reference": "Practitioner/dr1"}],
+            "managingOrganization": {"reference": "Organization/org1"}
+        }),
+    );
+    put(
+        store,
+        "Patient",
+        "p2",
+        json!({
+            "resourceType": "Patient",
+            "meta": {"profile": ["http://example.org/StructureDefinition/special-b"]},
+            "identifier": [{"system": "urn:mrn", "value": "B2"}],
+            "name": [{"family": "Muller-Smith", "given": ["Bob"]}],
+            "gender": "male",
+            "birthDate": "1980"
+        }),
+    );
+    put(
+        store,
+        "Patient",
+        "p3",
+        json!({
+            "resourceType": "Patient",
+            "name": [{"family": "O'Brien\"; DROP TABLE resources;--", "given": ["50%_off\\back"]}],
+            "gender": "female",
+            "birthDate": "1979-12-31"
+        }),
+    );
+    put(
+        store,
+        "Patient",
+        "p4",
+        json!({
+            "resourceType": "Patient",
+            "identifier": [{"value": "C3"}],
+            "name": [{"family": "Smith"}]
+        }),
+    );
+    put(
+        store,
+        "Patient",
+        "p5",
+        json!({
+            "resourceType": "Patient",
+            "name": [{"family": "Smithers", "given": ["Zoe"]}],
+            "gender": "female",
+            "birthDate": "1981-01-01",
+            "link": [{"other": {"reference": "Patient/p1"}, "type": "seealso"}]
+        }),
+    );
+    put(
+        store,
+        "Patient",
+        "p6",
+        json!({
+            "resourceType": "Patient",
+            "name": [{"family": "Deleted"}],
+            "gender": "female",
+            "birthDate": "1980-06-01"
+        }),
+    );
+    let enc = |subject: Value, status: &str, start: &str| {
+        json!({
+            "resourceType": "Encounter",
+            "status": status,
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": subject,
+            "serviceProvider": {"reference": "Organization/org1"},
+            "period": {"start": start}
+        })
+    };
+    put(
+        store,
+        "Encounter",
+        "e1",
+        enc(json!({"reference": "Patient/p1"}), "finished", "2020-01-01"),
+    );
+    put(
+        store,
+        "Encounter",
+        "e2",
+        enc(
+            json!({"reference": "Patient/p1"}),
+            "in-progress",
+            "2020-02-01",
+        ),
+    );
+    put(
+        store,
+        "Encounter",
+        "e3",
+        enc(json!({"reference": "Patient/p2"}), "finished", "2020-03-01"),
+    );
+    put(
+        store,
+        "Encounter",
+        "e4",
+        enc(json!({"reference": "Patient/p3"}), "planned", "2020-04-01"),
+    );
+    put(
+        store,
+        "Encounter",
+        "e5",
+        enc(
+            json!({"reference": "http://other.example/fhir/Patient/x"}),
+            "finished",
+            "2020-05-01",
+        ),
+    );
+    put(
+        store,
+        "Encounter",
+        "e6",
+        enc(
+            json!({"identifier": {"system": "urn:mrn", "value": "A1"}}),
+            "finished",
+            "2020-06-01",
+        ),
+    );
+    put(
+        store,
+        "Encounter",
+        "e7",
+        enc(json!({"reference": "Patient/p6"}), "finished", "2020-07-01"),
+    );
+    let cond = |subject: &str, code: &str, display: &str, extra: Value| {
+        let mut c = json!({
+            "resourceType": "Condition",
+            "subject": {"reference": subject},
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]}
+        });
+        if let (Some(obj), Value::Object(more)) = (c.as_object_mut(), extra) {
+            obj.extend(more);
+        }
+        c
+    };
+    put(
+        store,
+        "Condition",
+        "c1",
+        cond(
+            "Patient/p1",
+            "44054006",
+            "Diabetes mellitus type 2",
+            json!({"onsetDateTime": "2019"}),
+        ),
+    );
+    put(
+        store,
+        "Condition",
+        "c2",
+        cond("Patient/p2", "38341003", "Hypertension", json!({})),
+    );
+    put(
+        store,
+        "Condition",
+        "c3",
+        cond(
+            "Patient/p3",
+            "44054006",
+            "Diabetes mellitus type 2",
+            json!({}),
+        ),
+    );
+    put(
+        store,
+        "Condition",
+        "c4",
+        cond(
+            "Patient/p1",
+            "38341003",
+            "Hypertension",
+            json!({"encounter": {"reference": "Encounter/e1"}}),
+        ),
+    );
+    put(
+        store,
+        "Condition",
+        "c6",
+        cond("Patient/p6", "44054006", "Diabetes", json!({})),
+    );
+    put(
+        store,
+        "Observation",
+        "o1",
+        json!({
+            "resourceType": "Observation", "status": "final", "code": {"text": "dose"},
+            "subject": {"reference": "Patient/p1"},
+            "valueQuantity": {"value": 5.4, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+        }),
+    );
+    put(
+        store,
+        "Observation",
+        "o2",
+        json!({
+            "resourceType": "Observation", "status": "final", "code": {"text": "bp"},
+            "subject": {"reference": "Patient/p2"},
+            "valueQuantity": {"value": 120, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}
+        }),
+    );
+    put(
+        store,
+        "RiskAssessment",
+        "ra1",
+        json!({
+            "resourceType": "RiskAssessment", "status": "final", "subject": {"reference": "Patient/p1"},
+            "prediction": [{"probabilityDecimal": 0.4}]
+        }),
+    );
+    put(
+        store,
+        "RiskAssessment",
+        "ra2",
+        json!({
+            "resourceType": "RiskAssessment", "status": "final", "subject": {"reference": "Patient/p2"},
+            "prediction": [{"probabilityDecimal": 0.25}]
+        }),
+    );
+    store.delete(&ctx(), "Patient", "p6", None).unwrap();
+}
+
+fn populated(db: &TestDb) -> Store {
+    let store = db.open();
+    population(&store);
+    store
+}
+
+fn string_parameters(db: &TestDb) {
+    let s = populated(db);
+    check(&s, "Patient", "family=muller", &["p1", "p2"]);
+    check(&s, "Patient", "family=MÜLLER", &["p1", "p2"]);
+    check(&s, "Patient", "family=Mül", &["p1", "p2"]);
+    check(&s, "Patient", "family:exact=Müller", &["p1"]);
+    check(&s, "Patient", "family:exact=muller", &[]);
+    check(&s, "Patient", "family:exact=Müll", &[]);
+    check(&s, "Patient", "family:contains=smith", &["p2", "p4", "p5"]);
+    check(&s, "Patient", "family:contains=LER", &["p1", "p2"]);
+    check(&s, "Patient", "family=smith", &["p4", "p5"]);
+    check(&s, "Patient", "name=anna", &["p1"]);
+    check(&s, "Patient", "given=zo", &["p5"]);
+    check(&s, "Patient", "family=deleted", &[]);
+    check(&s, "Practitioner", "family=house", &["dr1"]);
+}
+
+fn hostile_values_match_literally(db: &TestDb) {
+    let s = populated(db);
+    check(
+        &s,
+        "Patient",
+        "family=O'Brien\"; DROP TABLE resources;--",
+        &["p3"],
+    );
+    check(
+        &s,
+        "Patient",
+        "family:exact=O'Brien\"; DROP TABLE resources;--",
+        &["p3"],
+    );
+    check(&s, "Patient", "family:contains='", &["p3"]);
+    check(&s, "Patient", "family:contains=drop table", &["p3"]);
+    check(&s, "Patient", "given:contains=%", &["p3"]);
+    check(&s, "Patient", "given:contains=_", &["p3"]);
+    check(&s, "Patient", "given:contains=%_", &["p3"]);
+    check(&s, "Patient", "given:contains=\\", &["p3"]);
+    check(&s, "Patient", "given:contains=0%_o", &["p3"]);
+    check(&s, "Patient", "given=%", &[]);
+    check(&s, "Patient", "given=_", &[]);
+    check(&s, "Patient", "given:contains=a%a", &[]);
+    check(&s, "Patient", "family=' OR '1'='1", &[]);
+    check(&s, "Patient", "family:contains=' OR 1=1 --", &[]);
+    check(
+        &s,
+        "Patient",
+        "identifier=' OR 1=1; DELETE FROM resources; --",
+        &[],
+    );
+    check(&s, "Patient", "_id=p1' OR '1'='1", &[]);
+    check(&s, "Encounter", "subject=Patient/x' OR 1=1 --", &[]);
+    check(&s, "Patient", "_profile=%", &[]);
+    check(&s, "Patient", "_profile:below=http://example.org/%", &[]);
+    check(
+        &s,
+        "Patient",
+        "_profile:above=http://example.org/Structure%",
+        &[],
+    );
+    // The stored uri is a prefix of the value: `%` is just a character here.
+    check(
+        &s,
+        "Patient",
+        "_profile:above=http://example.org/StructureDefinition/special%",
+        &["p1"],
+    );
+    // Nothing was changed.
+    check(&s, "Patient", "", &["p1", "p2", "p3", "p4", "p5"]);
+    assert_eq!(ids(&s, "Encounter", "").len(), 7);
+}
+
+fn token_parameters(db: &TestDb) {
+    let s = populated(db);
+    check(&s, "Patient", "gender=female", &["p1", "p3", "p5"]);
+    check(
+        &s,
+        "Patient",
+        "gender=female,male",
+        &["p1", "p2", "p3", "p5"],
+    );
+    check(&s, "Patient", "gender=|male", &["p2"]);
+    check(&s, "Patient", "gender=urn:other|male", &[]);
+    check(&s, "Patient", "gender:not=female", &["p2", "p4"]);
+    check(&s, "Patient", "gender:not=female,male", &["p4"]);
+    check(&s, "Patient", "identifier=A1", &["p1"]);
+    check(&s, "Patient", "identifier=urn:mrn|A1", &["p1"]);
+    check(&s, "Patient", "identifier=urn:mrn|C3", &[]);
+    check(&s, "Patient", "identifier=|C3", &["p4"]);
+    check(&s, "Patient", "identifier=|A1", &[]);
+    check(&s, "Patient", "identifier=urn:mrn|", &["p1", "p2"]);
+    check(&s, "Patient", "active=true", &["p1"]);
+    check(&s, "Patient", "active:not=true", &["p2", "p3", "p4", "p5"]);
+    check(&s, "Condition", "code=44054006", &["c1", "c3", "c6"]);
+    check(
+        &s,
+        "Condition",
+        "code=http://snomed.info/sct|38341003",
+        &["c2", "c4"],
+    );
+    check(&s, "Condition", "code:text=diabetes", &["c1", "c3", "c6"]);
+    check(&s, "Condition", "code:text=HYPER", &["c2", "c4"]);
+    check(&s, "Condition", "code:text=mellitus", &[]);
+    check(
+        &s,
+        "Encounter",
+        "status=finished",
+        &["e1", "e3", "e5", "e6", "e7"],
+    );
+    check(&s, "Encounter", "status:not=finished", &["e2", "e4"]);
+}
+
+fn date_prefixes_at_boundaries(db: &TestDb) {
+    let s = populated(db);
+    // p1 1980-05-15, p2 1980 (the whole year), p3 1979-12-31, p5 1981-01-01, p4 none.
+    check(&s, "Patient", "birthdate=1980", &["p1", "p2"]);
+    check(&s, "Patient", "birthdate=eq1980", &["p1", "p2"]);
+    check(&s, "Patient", "birthdate=1980-05", &["p1"]);
+    check(&s, "Patient", "birthdate=1980-05-15", &["p1"]);
+    check(&s, "Patient", "birthdate=1980-05-15T10:00:00Z", &[]);
+    check(&s, "Patient", "birthdate=ne1980", &["p3", "p5"]);
+    check(&s, "Patient", "birthdate=ne1980-05-15", &["p2", "p3", "p5"]);
+    check(&s, "Patient", "birthdate=gt1980", &["p5"]);
+    check(&s, "Patient", "birthdate=gt1980-12-31", &["p5"]);
+    check(&s, "Patient", "birthdate=gt1980-12-30", &["p2", "p5"]);
+    check(&s, "Patient", "birthdate=lt1980", &["p3"]);
+    check(&s, "Patient", "birthdate=lt1980-01-02", &["p2", "p3"]);
+    check(&s, "Patient", "birthdate=ge1980", &["p1", "p2", "p5"]);
+    check(&s, "Patient", "birthdate=ge1981-01-01", &["p5"]);
+    check(&s, "Patient", "birthdate=le1980", &["p1", "p2", "p3"]);
+    check(&s, "Patient", "birthdate=le1979-12-31", &["p3"]);
+    check(&s, "Patient", "birthdate=sa1980", &["p5"]);
+    check(&s, "Patient", "birthdate=sa1980-05-15", &["p5"]);
+    check(&s, "Patient", "birthdate=eb1980", &["p3"]);
+    check(&s, "Patient", "birthdate=eb1980-05-15", &["p3"]);
+    check(&s, "Patient", "birthdate=eb1980-01-01", &["p3"]);
+    check(&s, "Patient", "birthdate=1979,1981", &["p3", "p5"]);
+    check(
+        &s,
+        "Patient",
+        "birthdate=ge1980&birthdate=le1980",
+        &["p1", "p2"],
+    );
+    let ap = ids(&s, "Patient", "birthdate=ap1980-05-15");
+    assert!(ap.contains("p1") && !ap.contains("p4"), "{ap:?}");
+    // Periods: e1 starts 2020-01-01 and is open-ended.
+    check(
+        &s,
+        "Encounter",
+        "date=ge2020-06-01",
+        &["e1", "e2", "e3", "e4", "e5", "e6", "e7"],
+    );
+    check(&s, "Encounter", "date=lt2020-02-01", &["e1"]);
+    check(
+        &s,
+        "Encounter",
+        "date=sa2020-02-15",
+        &["e3", "e4", "e5", "e6", "e7"],
+    );
+    check(&s, "Condition", "onset-date=2019", &["c1"]);
+}
+
+fn id_and_last_updated(db: &TestDb) {
+    let store = db.open();
+    let before = format_instant(chrono_now() - 1);
+    population(&store);
+    let after = format_instant(chrono_now() + 1_000_000);
+    check(&store, "Patient", "_id=p1", &["p1"]);
+    check(&store, "Patient", "_id=p1,p3,nope", &["p1", "p3"]);
+    check(&store, "Patient", "_id=p6", &[]);
+    check(&store, "Patient", "_id:not=p1", &["p2", "p3", "p4", "p5"]);
+    check(
+        &store,
+        "Patient",
+        &format!("_lastUpdated=ge{before}"),
+        &["p1", "p2", "p3", "p4", "p5"],
+    );
+    check(&store, "Patient", &format!("_lastUpdated=lt{before}"), &[]);
+    check(&store, "Patient", &format!("_lastUpdated=gt{after}"), &[]);
+    // p5 updated later than the others.
+    let mid = format_instant(chrono_now());
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    put(
+        &store,
+        "Patient",
+        "p5",
+        json!({"resourceType": "Patient", "name": [{"family": "Smithers"}], "gender": "female", "birthDate": "1981-01-01"}),
+    );
+    check(&store, "Patient", &format!("_lastUpdated=gt{mid}"), &["p5"]);
+    check(
+        &store,
+        "Patient",
+        &format!("_lastUpdated=le{mid}"),
+        &["p1", "p2", "p3", "p4"],
+    );
+    let today = &mid[..10];
+    check(
+        &store,
+        "Patient",
+        &format!("_lastUpdated={today}"),
+        &["p1", "p2", "p3", "p4", "p5"],
+    );
+    check(
+        &store,
+        "Patient",
+        "_id:missing=false",
+        &["p1", "p2", "p3", "p4", "p5"],
+    );
+    check(&store, "Patient", "_lastUpdated:missing=true", &[]);
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64
+}
+
+fn number_and_quantity(db: &TestDb) {
+    let s = populated(db);
+    check(&s, "RiskAssessment", "probability=0.4", &["ra1"]);
+    check(&s, "RiskAssessment", "probability=0.25", &["ra2"]);
+    check(&s, "RiskAssessment", "probability=0.33", &[]);
+    // 0.3 covers [0.25, 0.35]: the lower end is inclusive.
+    check(&s, "RiskAssessment", "probability=0.3", &["ra2"]);
+    check(&s, "RiskAssessment", "probability=gt0.3", &["ra1"]);
+    check(&s, "RiskAssessment", "probability=gt0.4", &[]);
+    check(&s, "RiskAssessment", "probability=ge0.4", &["ra1"]);
+    check(&s, "RiskAssessment", "probability=lt0.4", &["ra2"]);
+    check(&s, "RiskAssessment", "probability=le0.25", &["ra2"]);
+    check(&s, "RiskAssessment", "probability=ne0.4", &["ra2"]);
+    check(&s, "RiskAssessment", "probability=sa0.3", &["ra1"]);
+    check(&s, "RiskAssessment", "probability=eb0.3", &[]);
+    check(&s, "RiskAssessment", "probability=eb0.35", &["ra2"]);
+    check(&s, "RiskAssessment", "probability=ap0.41", &["ra1"]);
+    check(
+        &s,
+        "RiskAssessment",
+        "probability:missing=false",
+        &["ra1", "ra2"],
+    );
+    check(&s, "Observation", "value-quantity=5.4", &["o1"]);
+    check(
+        &s,
+        "Observation",
+        "value-quantity=5.4|http://unitsofmeasure.org|mg",
+        &["o1"],
+    );
+    check(&s, "Observation", "value-quantity=5.4||mg", &["o1"]);
+    check(
+        &s,
+        "Observation",
+        "value-quantity=5.4|http://unitsofmeasure.org|g",
+        &[],
+    );
+    check(&s, "Observation", "value-quantity=5.4|urn:other|mg", &[]);
+    check(&s, "Observation", "value-quantity=5", &["o1"]);
+    check(&s, "Observation", "value-quantity=5.0", &[]);
+    check(&s, "Observation", "value-quantity=gt100", &["o2"]);
+    check(&s, "Observation", "value-quantity=le5.4", &["o1"]);
+    check(&s, "Observation", "value-quantity=lt5.4", &[]);
+    check(&s, "Observation", "value-quantity=ne5.4", &["o2"]);
+    check(&s, "Observation", "value-quantity=120||mm[Hg]", &["o2"]);
+    check(&s, "Observation", "value-quantity=ap125", &["o2"]);
+}
+
+fn reference_parameters(db: &TestDb) {
+    let s = populated(db);
+    check(&s, "Encounter", "subject=Patient/p1", &["e1", "e2"]);
+    check(&s, "Encounter", "subject:Patient=p1", &["e1", "e2"]);
+    check(&s, "Encounter", "subject=p1", &["e1", "e2"]);
+    check(&s, "Encounter", "patient=p1", &["e1", "e2"]);
+    check(
+        &s,
+        "Encounter",
+        "patient=Patient/p1,Patient/p3",
+        &["e1", "e2", "e4"],
+    );
+    check(&s, "Encounter", "subject:Group=p1", &[]);
+    // A reference matches whether or not its target still exists.
+    check(&s, "Encounter", "subject=Patient/p6", &["e7"]);
+    check(
+        &s,
+        "Encounter",
+        "subject=http://other.example/fhir/Patient/x",
+        &["e5"],
+    );
+    check(&s, "Encounter", "subject:identifier=urn:mrn|A1", &["e6"]);
+    check(&s, "Encounter", "subject:identifier=A1", &["e6"]);
+    check(&s, "Encounter", "subject:identifier=urn:other|A1", &[]);
+    check(
+        &s,
+        "Patient",
+        "general-practitioner=Practitioner/dr1",
+        &["p1"],
+    );
+    check(&s, "Patient", "organization=org1", &["p1"]);
+    check(&s, "Condition", "encounter=Encounter/e1", &["c4"]);
+}
+
+fn uri_parameters(db: &TestDb) {
+    let s = populated(db);
+    check(
+        &s,
+        "Patient",
+        "_profile=http://example.org/StructureDefinition/special",
+        &["p1"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_profile=http://example.org/StructureDefinition/spec",
+        &[],
+    );
+    check(
+        &s,
+        "Patient",
+        "_profile:below=http://example.org/StructureDefinition/",
+        &["p1", "p2"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_profile:below=http://example.org/StructureDefinition/special-",
+        &["p2"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_profile:above=http://example.org/StructureDefinition/special/v2",
+        &["p1"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_profile:above=http://example.org/StructureDefinition/special-b",
+        &["p1", "p2"],
+    );
+    check(&s, "Patient", "_profile:above=http://example.org/", &[]);
+}
+
+fn missing_both_ways(db: &TestDb) {
+    let s = populated(db);
+    check(&s, "Patient", "birthdate:missing=true", &["p4"]);
+    check(
+        &s,
+        "Patient",
+        "birthdate:missing=false",
+        &["p1", "p2", "p3", "p5"],
+    );
+    check(&s, "Patient", "gender:missing=true", &["p4"]);
+    check(&s, "Patient", "identifier:missing=true", &["p3", "p5"]);
+    check(
+        &s,
+        "Patient",
+        "identifier:missing=false",
+        &["p1", "p2", "p4"],
+    );
+    check(&s, "Patient", "given:missing=true", &["p4"]);
+    check(&s, "Patient", "general-practitioner:missing=false", &["p1"]);
+    check(&s, "Patient", "_profile:missing=true", &["p3", "p4", "p5"]);
+    check(&s, "Encounter", "subject:missing=true", &[]);
+    check(
+        &s,
+        "Condition",
+        "encounter:missing=true",
+        &["c1", "c2", "c3", "c6"],
+    );
+    check(
+        &s,
+        "Observation",
+        "value-quantity:missing=false",
+        &["o1", "o2"],
+    );
+    check(
+        &s,
+        "Patient",
+        "gender:missing=true,false",
+        &["p1", "p2", "p3", "p4", "p5"],
+    );
+}
+
+fn chains(db: &TestDb) {
+    let s = populated(db);
+    check(
+        &s,
+        "Encounter",
+        "subject:Patient.family=muller",
+        &["e1", "e2", "e3"],
+    );
+    check(&s, "Encounter", "patient.gender=male", &["e3"]);
+    check(
+        &s,
+        "Encounter",
+        "patient.gender=female",
+        &["e1", "e2", "e4"],
+    );
+    check(&s, "Encounter", "subject:Patient.family=deleted", &[]);
+    check(
+        &s,
+        "Encounter",
+        "subject:Patient.birthdate:missing=true",
+        &[],
+    );
+    check(
+        &s,
+        "Encounter",
+        "subject:Patient.gender:not=female",
+        &["e3"],
+    );
+    check(&s, "Encounter", "subject:Patient._id=p3", &["e4"]);
+    // Two levels: Condition -> Encounter -> Patient.
+    check(
+        &s,
+        "Condition",
+        "encounter.subject:Patient.family=mull",
+        &["c4"],
+    );
+    check(
+        &s,
+        "Condition",
+        "encounter.subject:Patient.family=smith",
+        &[],
+    );
+    // Three levels: Condition -> Encounter -> Patient -> Organization.
+    check(
+        &s,
+        "Condition",
+        "encounter.subject:Patient.organization.name=acme",
+        &["c4"],
+    );
+    // Chain combined with a plain filter.
+    check(
+        &s,
+        "Encounter",
+        "subject:Patient.family=muller&status=finished",
+        &["e1", "e3"],
+    );
+}
+
+fn reverse_chains(db: &TestDb) {
+    let s = populated(db);
+    check(
+        &s,
+        "Patient",
+        "_has:Condition:subject:code=44054006",
+        &["p1", "p3"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_has:Condition:subject:code=38341003",
+        &["p1", "p2"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_has:Condition:subject:code=38341003&gender=male",
+        &["p2"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_has:Encounter:subject:status=planned",
+        &["p3"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_has:Encounter:patient:status=in-progress",
+        &["p1"],
+    );
+    // Nested: patients with an encounter that a hypertension condition refers to.
+    check(
+        &s,
+        "Patient",
+        "_has:Encounter:subject:_has:Condition:encounter:code=38341003",
+        &["p1"],
+    );
+    check(
+        &s,
+        "Patient",
+        "_has:Encounter:subject:_has:Condition:encounter:code=44054006",
+        &[],
+    );
+    // A deleted patient's condition does not resurrect it.
+    check(
+        &s,
+        "Patient",
+        "_has:Condition:subject:code=http://snomed.info/sct|44054006",
+        &["p1", "p3"],
+    );
+    check(
+        &s,
+        "Organization",
+        "_has:Patient:organization:family=muller",
+        &["org1"],
+    );
+}
+
+fn includes_each_once(db: &TestDb) {
+    let s = populated(db);
+    let run = |ty: &str, query: &str| {
+        let r = s.search(&q(ty, query), &PageRequest::default()).unwrap();
+        assert!(!r.include_truncated);
+        let matches: Vec<String> = r
+            .matches
+            .iter()
+            .map(|m| format!("{}/{}", m.resource_type, m.id))
+            .collect();
+        let included: Vec<String> = r
+            .included
+            .iter()
+            .map(|m| format!("{}/{}", m.resource_type, m.id))
+            .collect();
+        let unique: BTreeSet<&String> = included.iter().collect();
+        assert_eq!(
+            unique.len(),
+            included.len(),
+            "{ty}?{query}: included twice: {included:?}"
+        );
+        for i in &included {
+            assert!(
+                !matches.contains(i),
+                "{ty}?{query}: {i} is a match and included"
+            );
+        }
+        (
+            matches.into_iter().collect::<BTreeSet<_>>(),
+            unique.into_iter().cloned().collect::<BTreeSet<_>>(),
+        )
+    };
+    let (m, i) = run("Encounter", "_id=e1,e2,e3&_include=Encounter:subject");
+    assert_eq!(m, set(&["Encounter/e1", "Encounter/e2", "Encounter/e3"]));
+    assert_eq!(i, set(&["Patient/p1", "Patient/p2"]));
+    let (_, i) = run("Encounter", "_id=e1&_include=Encounter:subject:Patient");
+    assert_eq!(i, set(&["Patient/p1"]));
+    let (_, i) = run("Encounter", "_id=e1&_include=Encounter:subject:Group");
+    assert_eq!(i, set(&[]));
+    // A deleted target is not included; an absolute or identifier-only reference neither.
+    let (_, i) = run("Encounter", "_id=e5,e6,e7&_include=Encounter:subject");
+    assert_eq!(i, set(&[]));
+    let (_, i) = run("Encounter", "_id=e1&_include=*");
+    assert_eq!(i, set(&["Patient/p1", "Organization/org1"]));
+    let (_, i) = run("Patient", "_id=p1&_revinclude=Encounter:subject");
+    assert_eq!(i, set(&["Encounter/e1", "Encounter/e2"]));
+    let (_, i) = run(
+        "Patient",
+        "_id=p1,p2&_revinclude=Condition:subject&_revinclude=Encounter:patient",
+    );
+    assert_eq!(
+        i,
+        set(&[
+            "Condition/c1",
+            "Condition/c4",
+            "Condition/c2",
+            "Encounter/e1",
+            "Encounter/e2",
+            "Encounter/e3"
+        ])
+    );
+    // Never duplicating a match: p5 links to p1, both match.
+    let (_, i) = run("Patient", "_id=p1,p5&_include=Patient:link");
+    assert_eq!(i, set(&[]));
+    let (_, i) = run("Patient", "_id=p5&_include=Patient:link");
+    assert_eq!(i, set(&["Patient/p1"]));
+    // :iterate: Condition -> Encounter -> Patient -> Organization / Practitioner.
+    let (_, i) = run(
+        "Condition",
+        "_id=c4&_include=Condition:encounter&_include:iterate=Encounter:subject",
+    );
+    assert_eq!(i, set(&["Encounter/e1", "Patient/p1"]));
+    let (_, i) = run("Condition", "_id=c4&_include=Condition:encounter&_include:iterate=Encounter:subject&_include:iterate=Patient:general-practitioner");
+    assert_eq!(i, set(&["Encounter/e1", "Patient/p1", "Practitioner/dr1"]));
+    // Without :iterate the second hop does not happen.
+    let (_, i) = run("Condition", "_id=c4&_include=Condition:encounter");
+    assert_eq!(i, set(&["Encounter/e1"]));
+    // Mixed include and revinclude that reach the same resource: once.
+    let (_, i) = run(
+        "Encounter",
+        "_id=e1&_include=Encounter:subject&_revinclude:iterate=Condition:subject",
+    );
+    assert_eq!(i, set(&["Patient/p1", "Condition/c1", "Condition/c4"]));
+    let (_, i) = run(
+        "Patient",
+        "_id=p1&_revinclude=Condition:subject&_include:iterate=Condition:encounter",
+    );
+    assert_eq!(i, set(&["Condition/c1", "Condition/c4", "Encounter/e1"]));
+    // Included bodies are the stored bytes.
+    let r = s
+        .search(
+            &q("Encounter", "_id=e1&_include=Encounter:subject"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(r.included[0].body, s.read("Patient", "p1").unwrap().body);
+}
+
+fn sorting_with_missing_values(db: &TestDb) {
+    let s = populated(db);
+    let order = |query: &str| all(&s, "Patient", query);
+    // Ascending by the smallest value; p4 has no birthdate: last.
+    assert_eq!(order("_sort=birthdate"), ["p3", "p2", "p1", "p5", "p4"]);
+    // Descending by the largest value (p2's 1980 ends after p1's 1980-05-15); missing last.
+    assert_eq!(order("_sort=-birthdate"), ["p5", "p2", "p1", "p3", "p4"]);
+    assert_eq!(
+        order("_sort=birthdate&_count=2"),
+        ["p3", "p2", "p1", "p5", "p4"]
+    );
+    assert_eq!(
+        order("_sort=-birthdate&_count=1"),
+        ["p5", "p2", "p1", "p3", "p4"]
+    );
+    // Several keys: gender (p4 missing: last), then family descending.
+    assert_eq!(
+        order("_sort=gender,-family"),
+        ["p5", "p3", "p1", "p2", "p4"]
+    );
+    assert_eq!(
+        order("_sort=gender,-family&_count=2"),
+        ["p5", "p3", "p1", "p2", "p4"]
+    );
+    assert_eq!(
+        order("_sort=-gender,family&_count=3"),
+        ["p2", "p1", "p3", "p5", "p4"]
+    );
+    assert_eq!(order("_sort=_id&_count=2"), ["p1", "p2", "p3", "p4", "p5"]);
+    assert_eq!(order("_sort=-_id"), ["p5", "p4", "p3", "p2", "p1"]);
+    // Ties broken by primary key (creation order): identifier missing for p3 and p5.
+    assert_eq!(
+        order("_sort=identifier&_count=1"),
+        ["p1", "p2", "p4", "p3", "p5"]
+    );
+    assert_eq!(order("_sort=-_lastUpdated"), ["p5", "p4", "p3", "p2", "p1"]);
+    assert_eq!(
+        all(&s, "RiskAssessment", "_sort=-probability&_count=1"),
+        ["ra1", "ra2"]
+    );
+    assert_eq!(
+        all(&s, "Encounter", "_sort=subject&_count=3&status=finished"),
+        ["e1", "e3", "e7", "e5", "e6"]
+    );
+    assert_eq!(order("_sort=birthdate&gender=female"), ["p3", "p1", "p5"]);
+}
+
+fn tagged_patient(n: usize) -> Value {
+    json!({
+        "resourceType": "Patient",
+        "meta": {"tag": [{"system": "urn:test", "code": "paging"}]},
+        "name": [{"family": format!("Page{:03}", n % 7)}],
+        "birthDate": format!("19{:02}", 50 + n % 13)
+    })
+}
+
+fn paging_with_concurrent_writes(db: &TestDb) {
+    let s = db.open();
+    for n in 0..40 {
+        put(&s, "Patient", &format!("pg{n}"), tagged_patient(n));
+    }
+    let query = q("Patient", "_tag=urn:test|paging&_count=7");
+    let mut seen = Vec::new();
+    let mut page = PageRequest::default();
+    let mut round = 0;
+    loop {
+        let r = s.search(&query, &page).unwrap();
+        assert!(r.matches.len() <= 7);
+        seen.extend(r.matches.iter().map(|m| m.id.clone()));
+        // Other clients write between pages: new matches, updates, a deletion.
+        put(&s, "Patient", &format!("new{round}"), tagged_patient(round));
+        put(
+            &s,
+            "Patient",
+            &format!("pg{}", round * 3),
+            tagged_patient(round + 1),
+        );
+        if round == 2 {
+            s.delete(&ctx(), "Patient", "pg39", None).unwrap();
+        }
+        round += 1;
+        match r.next {
+            Some(n) => page.cursor = Some(n),
+            None => break,
+        }
+    }
+    let unique: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(
+        unique.len(),
+        seen.len(),
+        "a resource was repeated: {seen:?}"
+    );
+    for n in 0..39 {
+        assert!(
+            unique.contains(&format!("pg{n}")),
+            "pg{n} was skipped: {seen:?}"
+        );
+    }
+    assert!(
+        !unique.contains(&"pg39".to_owned()) || seen.iter().position(|x| x == "pg39") < Some(21)
+    );
+    // Resources created while paging appear (they come after the cursor in pk order).
+    assert!(unique.contains(&"new0".to_owned()));
+}
+
+fn paging_sorted_with_ties(db: &TestDb) {
+    let s = db.open();
+    for n in 0..40 {
+        put(&s, "Patient", &format!("pg{n}"), tagged_patient(n));
+    }
+    for query in [
+        "_tag=urn:test|paging&_sort=family&_count=4",
+        "_tag=urn:test|paging&_sort=-family,birthdate&_count=3",
+        "_tag=urn:test|paging&_sort=-birthdate&_count=5",
+    ] {
+        let full = all(&s, "Patient", &query.replace("_count=", "_count=10"));
+        let paged = all(&s, "Patient", query);
+        assert_eq!(full.len(), 40);
+        assert_eq!(paged, full, "{query}");
+    }
+    let full = all(
+        &s,
+        "Patient",
+        "_tag=urn:test|paging&_sort=family&_count=1000",
+    );
+    // Sorted by family, ties by creation order.
+    let fam = |id: &str| id[2..].parse::<usize>().unwrap() % 7;
+    let mut expected = full.clone();
+    expected.sort_by_key(|id| (fam(id), id[2..].parse::<usize>().unwrap()));
+    assert_eq!(full, expected);
+}
+
+fn cursors_are_validated(db: &TestDb) {
+    let s = populated(db);
+    let query = q("Patient", "_count=2");
+    let first = s.search(&query, &PageRequest::default()).unwrap();
+    let next = first.next.clone().unwrap();
+    assert!(s
+        .search(
+            &query,
+            &PageRequest {
+                cursor: Some(next.clone())
+            }
+        )
+        .is_ok());
+    let bad = |cursor: String, query: &SearchQuery| {
+        matches!(
+            s.search(
+                query,
+                &PageRequest {
+                    cursor: Some(cursor)
+                }
+            ),
+            Err(StoreError::InvalidCursor)
+        )
+    };
+    for garbage in ["", "x", "h12", "' OR 1=1 --", "eyJ2IjoxfQ", "%%%", "AAAA"] {
+        assert!(bad(garbage.to_owned(), &query), "{garbage:?}");
+    }
+    assert!(bad(next[..next.len() - 3].to_owned(), &query));
+    assert!(bad(format!("{next}A"), &query) || bad(format!("{next}AA"), &query));
+    // Another query's cursor.
+    assert!(bad(next.clone(), &q("Patient", "gender=female&_count=2")));
+    assert!(bad(next.clone(), &q("Patient", "_sort=family&_count=2")));
+    assert!(bad(next, &q("Encounter", "_count=2")));
+    // The page size may change between pages.
+    let sorted = q("Patient", "_sort=family&_count=2");
+    let c = s
+        .search(&sorted, &PageRequest::default())
+        .unwrap()
+        .next
+        .unwrap();
+    assert!(s
+        .search(
+            &q("Patient", "_sort=family&_count=3"),
+            &PageRequest { cursor: Some(c) }
+        )
+        .is_ok());
+}
+
+fn totals_counts_and_ids(db: &TestDb) {
+    let s = populated(db);
+    let r = s
+        .search(
+            &q("Patient", "gender=female&_count=1&_total=accurate"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(r.total, Some(3));
+    assert_eq!(r.matches.len(), 1);
+    let r = s
+        .search(
+            &q("Patient", "gender=female&_count=1&_total=none"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(r.total, None);
+    let r = s
+        .search(
+            &q("Patient", "gender=female&_total=none"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(r.total, None);
+    // Known for free: a first page that is the last.
+    let r = s
+        .search(&q("Patient", "gender=female"), &PageRequest::default())
+        .unwrap();
+    assert_eq!(r.total, Some(3));
+    assert!(r.next.is_none());
+    let r = s
+        .search(
+            &q("Patient", "gender=female&_count=0"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert!(r.matches.is_empty());
+    assert_eq!(r.total, Some(3));
+    assert_eq!(s.count(&q("Patient", "gender=female")).unwrap(), 3);
+    assert_eq!(s.count(&q("Patient", "")).unwrap(), 5);
+    assert_eq!(
+        s.count(&q("Encounter", "subject:Patient.family=muller"))
+            .unwrap(),
+        3
+    );
+    let two = s.search_ids(&q("Patient", "gender=female"), 2).unwrap();
+    assert_eq!(two.len(), 2);
+    assert_eq!(
+        s.search_ids(&q("Patient", "identifier=urn:mrn|A1"), 2)
+            .unwrap(),
+        ["p1"]
+    );
+    assert!(s
+        .search_ids(&q("Patient", "identifier=urn:mrn|ZZ"), 2)
+        .unwrap()
+        .is_empty());
+    // Inside a write transaction (conditional update).
+    let found = s
+        .transaction(&ctx(), |tx| {
+            tx.search_ids(&q("Patient", "family=smithers"), 2)
+        })
+        .unwrap();
+    assert_eq!(found, ["p5"]);
+    // Unsupported search features are typed errors.
+    let mut bad = q("Patient", "gender=female");
+    bad.contained = Some(custodian_search::query::Contained::True);
+    assert!(matches!(
+        s.search(&bad, &PageRequest::default()),
+        Err(StoreError::UnsupportedSearch(_))
+    ));
+}
+
+fn bodies_are_current_and_byte_exact(db: &TestDb) {
+    let s = populated(db);
+    put(
+        &s,
+        "Patient",
+        "p4",
+        json!({"resourceType": "Patient", "name": [{"family": "Smith"}], "gender": "other"}),
+    );
+    let r = s
+        .search(&q("Patient", "family=smith"), &PageRequest::default())
+        .unwrap();
+    assert_eq!(r.matches.len(), 2);
+    for m in &r.matches {
+        let read = s.read("Patient", &m.id).unwrap();
+        assert_eq!(m, &read);
+    }
+    let p4 = r.matches.iter().find(|m| m.id == "p4").unwrap();
+    assert_eq!(p4.version, 2);
+    check(&s, "Patient", "gender=other", &["p4"]);
+    check(&s, "Patient", "identifier=|C3", &[]);
+}
+
+fn several_parameters_and_values(db: &TestDb) {
+    let s = populated(db);
+    check(
+        &s,
+        "Patient",
+        "gender=female&birthdate=ge1980",
+        &["p1", "p5"],
+    );
+    check(
+        &s,
+        "Patient",
+        "gender=female&birthdate=ge1980&family=mul",
+        &["p1"],
+    );
+    check(
+        &s,
+        "Patient",
+        "family=smith,muller&gender:not=male",
+        &["p1", "p4", "p5"],
+    );
+    check(
+        &s,
+        "Patient",
+        "birthdate=ge1980&gender=female&_has:Condition:subject:code=44054006",
+        &["p1"],
+    );
+    check(
+        &s,
+        "Encounter",
+        "status=finished&date=lt2020-04&subject:Patient.gender=male",
+        &["e3"],
+    );
+    // The SQL plan is available for diagnostics on both backends.
+    let plan = s
+        .explain_search(&q("Patient", "family=muller&gender=female"))
+        .unwrap();
+    assert!(!plan.is_empty());
+}
