@@ -51,9 +51,39 @@ fn https_negotiates_h2_and_http11_by_alpn() {
     // An empty SETTINGS frame: length 0, type 4, flags 0, stream 0.
     tls.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).unwrap();
     tls.flush().unwrap();
-    let mut header = [0u8; 9];
-    tls.read_exact(&mut header).unwrap();
-    assert_eq!(header[3], 4, "the server's first HTTP/2 frame is SETTINGS");
+    let (kind, _, _, _) = read_frame(&mut tls);
+    assert_eq!(kind, 4, "the server's first HTTP/2 frame is SETTINGS");
+    tls.write_all(&[0, 0, 0, 4, 1, 0, 0, 0, 0]).unwrap(); // SETTINGS ACK
+                                                          // GET /healthz on stream 1, headers in HPACK without Huffman coding or indexing.
+    let mut block = vec![0x82, 0x87]; // :method GET, :scheme https
+    for (index, value) in [(4u8, "/healthz"), (1u8, "127.0.0.1")] {
+        block.push(index); // literal, name from the static table (:path, :authority)
+        block.push(u8::try_from(value.len()).unwrap());
+        block.extend_from_slice(value.as_bytes());
+    }
+    let mut frame = vec![0, 0, u8::try_from(block.len()).unwrap(), 1, 0x5, 0, 0, 0, 1];
+    frame.extend_from_slice(&block);
+    tls.write_all(&frame).unwrap();
+    tls.flush().unwrap();
+    let mut status_200 = false;
+    let mut body = Vec::new();
+    for _ in 0..20 {
+        let (kind, flags, stream, payload) = read_frame(&mut tls);
+        if stream != 1 {
+            continue;
+        }
+        match kind {
+            // HEADERS: `:status: 200` is static-table entry 8.
+            1 => status_200 = payload.first() == Some(&0x88),
+            0 => body.extend_from_slice(&payload),
+            _ => {}
+        }
+        if flags & 1 == 1 {
+            break; // END_STREAM
+        }
+    }
+    assert!(status_200, "no :status 200 on the HTTP/2 stream");
+    assert_eq!(body, b"ok");
 
     // HTTP/1.1 by ALPN, by hand.
     let mut tls = connect(&s, cert, &[b"http/1.1"]);
@@ -79,6 +109,17 @@ fn https_negotiates_h2_and_http11_by_alpn() {
         !String::from_utf8_lossy(&buf).contains("200 OK"),
         "plain HTTP was served on the TLS port"
     );
+}
+
+/// One HTTP/2 frame: type, flags, stream id, payload.
+fn read_frame(r: &mut impl Read) -> (u8, u8, u32, Vec<u8>) {
+    let mut header = [0u8; 9];
+    r.read_exact(&mut header).unwrap();
+    let len = u32::from_be_bytes([0, header[0], header[1], header[2]]) as usize;
+    let stream = u32::from_be_bytes([header[5], header[6], header[7], header[8]]) & 0x7fff_ffff;
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload).unwrap();
+    (header[3], header[4], stream, payload)
 }
 
 fn connect(

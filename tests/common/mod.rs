@@ -224,15 +224,30 @@ impl Server {
                 .arg("--tls-key")
                 .arg(&cert.key_path);
         }
-        let mut child = cmd.spawn().expect("cannot start the custodian binary");
-        let base = match wait_for_listening(&mut child) {
+        let child = cmd.spawn().expect("cannot start the custodian binary");
+        let mut agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(60))
+            .redirects(0);
+        if let Some(cert) = &cert {
+            agent = agent.tls_config(Arc::new(cert.client_config(&[b"http/1.1"])));
+        }
+        // Owned by a Server from here on, so any panic below still kills the process.
+        let mut server = Server {
+            child,
+            base: String::new(),
+            root: String::new(),
+            port: 0,
+            backend: options.backend,
+            database_url,
+            cert,
+            agent: agent.build(),
+            log_path,
+            dir,
+            allow_error_log: false,
+        };
+        let base = match wait_for_listening(&mut server.child) {
             Ok(b) => b,
-            Err(why) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                panic!("custodian did not start: {why}\n--- server log ---\n{log}");
-            }
+            Err(why) => panic!("custodian did not start: {why}"),
         };
         // `--listen 0.0.0.0:0` prints the wildcard address: talk to it over loopback.
         let base = base.replace("://0.0.0.0:", "://127.0.0.1:");
@@ -241,30 +256,14 @@ impl Server {
             Some(i) => base[..scheme_end + i].to_owned(),
             None => base.clone(),
         };
-        let port = root
+        server.port = root
             .rsplit(':')
             .next()
             .and_then(|p| p.parse().ok())
             .expect("a port in the listening line");
-        let mut agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(60))
-            .redirects(0);
-        if let Some(cert) = &cert {
-            agent = agent.tls_config(Arc::new(cert.client_config(&[b"http/1.1"])));
-        }
-        Some(Server {
-            child,
-            base,
-            root,
-            port,
-            backend: options.backend,
-            database_url,
-            cert,
-            agent: agent.build(),
-            log_path,
-            dir,
-            allow_error_log: false,
-        })
+        server.base = base;
+        server.root = root;
+        Some(server)
     }
 
     /// The server's log (stderr) so far.
