@@ -446,3 +446,27 @@ fn recovers_after_database_connections_are_terminated() {
     s.create(&patient("AfterFailover"));
     s.get("/readyz").assert_status(200);
 }
+
+#[test]
+fn unreachable_database_fails_fast_without_leaking_the_password() {
+    // Port 1 on loopback: nothing listens there.
+    let url = "postgres://custodian:not-a-real-secret@127.0.0.1:1/custodian";
+    let started = std::time::Instant::now();
+    let (status, stdout, stderr) =
+        run_binary(&["serve", "--listen", "127.0.0.1:0", "--database-url", url]);
+    assert!(!status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains("cannot connect to the database"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("not-a-real-secret"),
+        "password in: {stderr}"
+    );
+    assert!(!stdout.contains("listening"), "{stdout}");
+}
