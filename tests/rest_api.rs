@@ -43,6 +43,8 @@ backends!(
     concurrent_creates_get_unique_ids,
     errors_ignore_prefer_minimal,
     last_modified_matches_meta_last_updated,
+    server_owns_meta_version_and_time,
+    instance_history_pages,
     #[ignore = "bug: 405 responses have no Allow header (RFC 9110 15.5.6: MUST)"]
     method_not_allowed_lists_allow,
     #[ignore = "bug: HEAD on a read is 405 (RFC 9110 9.1: general-purpose servers MUST support HEAD)"]
@@ -1535,4 +1537,54 @@ fn parse_fhir_instant_secs(text: &str) -> i64 {
     let hms = time.trim_end_matches('Z');
     let hms = hms.split('.').next().unwrap();
     parse_http_date(&format!("Xxx, {} {month} {} {hms} GMT", d[2], d[0]))
+}
+
+fn server_owns_meta_version_and_time(s: &Server) {
+    let mut p = patient("Meta");
+    p["id"] = json!("meta-1");
+    p["meta"] = json!({
+        "versionId": "99",
+        "lastUpdated": "2000-01-01T00:00:00Z",
+        "source": "urn:example:ehr",
+        "tag": [{"system": "http://example.org/tags", "code": "synthetic"}]
+    });
+    let created = s.put("Patient/meta-1", &p);
+    created.assert_status(201);
+    let body = created.json();
+    assert_eq!(body["meta"]["versionId"], "1");
+    assert_ne!(body["meta"]["lastUpdated"], "2000-01-01T00:00:00Z");
+    // What the client may set in meta stays.
+    assert_eq!(body["meta"]["source"], "urn:example:ehr");
+    assert_eq!(body["meta"]["tag"], p["meta"]["tag"]);
+    p["meta"]["versionId"] = json!("1");
+    let r = s.put("Patient/meta-1", &p);
+    r.assert_status(200);
+    assert_eq!(r.json()["meta"]["versionId"], "2");
+}
+
+fn instance_history_pages(s: &Server) {
+    let mut p = s.create(&patient("Pages"));
+    let id = p["id"].as_str().unwrap().to_owned();
+    for i in 0..6 {
+        p["name"][0]["given"] = json!([format!("V{i}")]);
+        p = s.update(&p);
+    }
+    let mut versions = Vec::new();
+    let mut url = s.url(&format!("Patient/{id}/_history?_count=2"));
+    for _ in 0..10 {
+        let bundle = s.get(&url).json();
+        let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+        assert!(entries.len() <= 2);
+        versions.extend(entries.iter().map(|e| {
+            e["resource"]["meta"]["versionId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }));
+        match link(&bundle, "next") {
+            Some(next) => url = next,
+            None => break,
+        }
+    }
+    assert_eq!(versions, ["7", "6", "5", "4", "3", "2", "1"]);
 }
