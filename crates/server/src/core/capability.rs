@@ -17,10 +17,10 @@ pub struct Features {
 }
 
 pub const FEATURES: Features = Features {
-    search: false,
-    conditional_create: false,
-    conditional_update: false,
-    conditional_delete: false,
+    search: true,
+    conditional_create: true,
+    conditional_update: true,
+    conditional_delete: true,
     patch: true,
     batch: true,
     transaction: true,

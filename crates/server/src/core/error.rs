@@ -184,6 +184,7 @@ impl From<StoreError> for FhirError {
             }
             StoreError::InvalidType(t) => FhirError::UnknownType(t),
             StoreError::InvalidCursor => FhirError::bad_request("invalid or expired paging link"),
+            StoreError::UnsupportedSearch(m) => FhirError::NotSupported(m),
             StoreError::Contention(m) => FhirError::Conflict(format!(
                 "a concurrent write to the same resource won; retry the request ({m})"
             )),

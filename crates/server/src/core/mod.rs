@@ -4,12 +4,14 @@
 pub mod bundle;
 pub mod bundles;
 pub mod capability;
+pub mod conditional;
 pub mod error;
 mod history;
 pub mod import;
 mod patch;
 mod read;
 mod resolver;
+mod search;
 pub mod subset;
 mod validate_op;
 mod write;

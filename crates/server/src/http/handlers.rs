@@ -4,12 +4,14 @@ use super::call::{blocking, read_body, Call};
 use super::negotiate::{self, Output};
 use super::response;
 use super::AppState;
+use crate::core::conditional::Created;
 use crate::core::subset::Subset;
 use crate::core::{FhirError, HistoryRequest, WriteOptions};
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse};
+use custodian_search::query::Handling;
 use custodian_store::DeleteOutcome;
 
 /// Unwraps `Call::new`, returning its error response.
@@ -89,19 +91,33 @@ pub async fn create(
     if let Err(e) = negotiate::check_json_body(&req) {
         return call.fail(&e);
     }
-    if req.headers().contains_key("if-none-exist") {
-        return call.fail(&FhirError::NotSupported(
-            "conditional create (If-None-Exist) is not supported yet".into(),
-        ));
-    }
+    let criteria = req
+        .headers()
+        .get("if-none-exist")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = match read_body(payload, state.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return call.fail(&e),
     };
     let resource_type = path.into_inner();
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
-    match blocking(move || fhir.create(&ctx, &resource_type, &body)).await {
-        Ok(w) => response::written(
+    let Some(criteria) = criteria else {
+        return match blocking(move || fhir.create(&ctx, &resource_type, &body)).await {
+            Ok(w) => response::written(
+                &call.ctx,
+                &w.resource,
+                true,
+                &w.warnings,
+                call.prefer,
+                call.output,
+            ),
+            Err(e) => call.fail(&e),
+        };
+    };
+    match blocking(move || fhir.create_if_none_exist(&ctx, &resource_type, &body, &criteria)).await
+    {
+        Ok(Created::New(w)) => response::written(
             &call.ctx,
             &w.resource,
             true,
@@ -109,6 +125,114 @@ pub async fn create(
             call.prefer,
             call.output,
         ),
+        Ok(Created::Existing(r)) => {
+            response::written(&call.ctx, &r, false, &[], call.prefer, call.output)
+        }
+        Err(e) => call.fail(&e),
+    }
+}
+
+/// `GET [base]/[type]?...`
+pub async fn search(req: HttpRequest, state: Data<AppState>, path: Path<String>) -> HttpResponse {
+    let call = call!(req, state);
+    let params = call.query.clone();
+    run_search(call, state, path.into_inner(), params).await
+}
+
+/// `POST [base]/[type]/_search` with a form body (and perhaps a query string too).
+pub async fn search_post(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<String>,
+    payload: Payload,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let form = negotiate::header_str(req.headers(), header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return call.fail(&FhirError::UnsupportedMediaType(
+            "POST _search needs Content-Type application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let body = match read_body(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(FhirError::BadRequest { .. }) => Default::default(),
+        Err(e) => return call.fail(&e),
+    };
+    let text = String::from_utf8_lossy(&body);
+    let mut params = match actix_web::web::Query::<Vec<(String, String)>>::from_query(&text) {
+        Ok(q) => q.into_inner(),
+        Err(e) => return call.fail(&FhirError::bad_request(format!("malformed form body: {e}"))),
+    };
+    params.extend(call.query.iter().cloned());
+    run_search(call, state, path.into_inner(), params).await
+}
+
+async fn run_search(
+    call: Call,
+    state: Data<AppState>,
+    resource_type: String,
+    params: Vec<(String, String)>,
+) -> HttpResponse {
+    let handling = match call.prefer.handling {
+        negotiate::Handling::Strict => Handling::Strict,
+        negotiate::Handling::Lenient => Handling::Lenient,
+    };
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || fhir.search(&ctx, &resource_type, &params, handling)).await {
+        Ok(bundle) => response::json(StatusCode::OK, bundle, call.output),
+        Err(e) => call.fail(&e),
+    }
+}
+
+/// `PUT [base]/[type]?criteria`
+pub async fn conditional_update(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<String>,
+    payload: Payload,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let options = match negotiate::check_json_body(&req).and_then(|_| negotiate::if_match(&req)) {
+        Ok(if_match) => WriteOptions { if_match },
+        Err(e) => return call.fail(&e),
+    };
+    let criteria = req.query_string().to_owned();
+    let body = match read_body(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return call.fail(&e),
+    };
+    let resource_type = path.into_inner();
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || {
+        fhir.conditional_update(&ctx, &resource_type, &criteria, &body, &options)
+    })
+    .await
+    {
+        Ok(w) => response::written(
+            &call.ctx,
+            &w.resource,
+            w.created,
+            &w.warnings,
+            call.prefer,
+            call.output,
+        ),
+        Err(e) => call.fail(&e),
+    }
+}
+
+/// `DELETE [base]/[type]?criteria`
+pub async fn conditional_delete(
+    req: HttpRequest,
+    state: Data<AppState>,
+    path: Path<String>,
+) -> HttpResponse {
+    let call = call!(req, state);
+    let criteria = req.query_string().to_owned();
+    let resource_type = path.into_inner();
+    let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
+    match blocking(move || fhir.conditional_delete(&ctx, &resource_type, &criteria)).await {
+        Ok(outcome) => deleted(&call, outcome),
         Err(e) => call.fail(&e),
     }
 }
@@ -186,7 +310,14 @@ pub async fn delete(
     let (resource_type, id) = path.into_inner();
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     match blocking(move || fhir.delete(&ctx, &resource_type, &id, &options)).await {
-        Ok(DeleteOutcome::Deleted { version, .. }) => {
+        Ok(outcome) => deleted(&call, outcome),
+        Err(e) => call.fail(&e),
+    }
+}
+
+fn deleted(call: &Call, outcome: DeleteOutcome) -> HttpResponse {
+    match outcome {
+        DeleteOutcome::Deleted { version, .. } => {
             let mut builder = HttpResponse::Ok();
             builder.insert_header((header::ETAG, format!("W/\"{version}\"")));
             let oo = crate::core::error::information("deleted");
@@ -194,10 +325,9 @@ pub async fn delete(
                 .content_type(super::negotiate::FHIR_JSON)
                 .body(response::body_text(oo.to_string(), call.output))
         }
-        Ok(DeleteOutcome::AlreadyDeleted { .. }) | Ok(DeleteOutcome::NotFound) => {
+        DeleteOutcome::AlreadyDeleted { .. } | DeleteOutcome::NotFound => {
             HttpResponse::NoContent().finish()
         }
-        Err(e) => call.fail(&e),
     }
 }
 

@@ -49,6 +49,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
                         .default_service(not_allowed()),
                 )
                 .service(
+                    web::resource("/{type}/_search")
+                        .route(web::post().to(search_post))
+                        .default_service(not_allowed()),
+                )
+                .service(
                     web::resource("/{type}/_history")
                         .route(web::get().to(history_type))
                         .default_service(not_allowed()),
@@ -75,7 +80,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
                 )
                 .service(
                     web::resource("/{type}")
+                        .route(web::get().to(search))
                         .route(web::post().to(create))
+                        .route(web::put().to(conditional_update))
+                        .route(web::delete().to(conditional_delete))
                         .default_service(not_allowed()),
                 )
                 .service(

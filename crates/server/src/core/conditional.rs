@@ -1,0 +1,150 @@
+//! Conditional create, update and delete (http.html#ccreate, #cond-update, #cdelete).
+//! The matching search runs inside the same store transaction as the write.
+
+use super::error::FhirError;
+use super::write::{render, IdRule, Prepared, WriteOptions, Written};
+use super::{Fhir, RequestContext};
+use custodian_store::{ConditionalCreate, DeleteOutcome, StoreError};
+
+/// What a conditional create did.
+pub enum Created {
+    New(Written),
+    /// One resource matched `If-None-Exist`: nothing was written (200).
+    Existing(custodian_store::StoredResource),
+}
+
+impl Fhir {
+    /// `POST [base]/[type]` with `If-None-Exist: criteria`. Concurrent creates with the same
+    /// criteria create one resource: the store claims a unique key for the criteria in the
+    /// transaction that searches and writes.
+    pub fn create_if_none_exist(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        body: &[u8],
+        criteria: &str,
+    ) -> Result<Created, FhirError> {
+        self.check_type(resource_type)?;
+        let query = self.criteria(resource_type, criteria)?;
+        let key = query.to_query_string();
+        let Prepared {
+            mut resource,
+            index,
+            warnings,
+        } = self.prepare(resource_type, body, IdRule::Assigned)?;
+        let outcome = self.store.transaction(&ctx.audit(), |tx| {
+            tx.create_conditional(
+                resource_type,
+                &key,
+                |tx| tx.search_ids(&query, 2),
+                &index,
+                |meta| render(&mut resource, meta),
+            )
+        })?;
+        Ok(match outcome {
+            ConditionalCreate::Created(resource) => Created::New(Written {
+                resource,
+                created: true,
+                warnings,
+            }),
+            ConditionalCreate::Existing(r) => Created::Existing(r),
+        })
+    }
+
+    /// `PUT [base]/[type]?criteria`: no match creates, one match updates, several are 412.
+    pub fn conditional_update(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        criteria: &str,
+        body: &[u8],
+        options: &WriteOptions,
+    ) -> Result<Written, FhirError> {
+        self.check_type(resource_type)?;
+        let query = self.criteria(resource_type, criteria)?;
+        let key = query.to_query_string();
+        let parsed: custodian_model::Resource = custodian_model::json::from_slice(body)?;
+        let body_id = parsed.id().map(str::to_owned);
+        let Prepared {
+            mut resource,
+            index,
+            warnings,
+        } = self.prepare_parsed(resource_type, parsed, IdRule::Assigned)?;
+        let outcome = self.store.transaction(&ctx.audit(), |tx| {
+            let matches = tx.search_ids(&query, 2)?;
+            let target = match matches.as_slice() {
+                [] => match &body_id {
+                    // No match and an id given: update-as-create with that id (concurrent
+                    // attempts write versions of one resource, never two resources).
+                    Some(id) => id.clone(),
+                    None => String::new(),
+                },
+                [one] => {
+                    if body_id.as_deref().is_some_and(|b| b != one) {
+                        return Err(StoreError::Duplicate(format!(
+                            "the criteria match {resource_type}/{one} but the body's id differs"
+                        )));
+                    }
+                    one.clone()
+                }
+                many => return Err(StoreError::MultipleMatches { count: many.len() }),
+            };
+            if target.is_empty() {
+                // Race-safe: a concurrent conditional update with the same criteria waits on
+                // the key, then finds this resource.
+                let created = tx.create_conditional(
+                    resource_type,
+                    &key,
+                    |tx| tx.search_ids(&query, 2),
+                    &index,
+                    |meta| render(&mut resource, meta),
+                )?;
+                return Ok(match created {
+                    ConditionalCreate::Created(r) => (r, true),
+                    ConditionalCreate::Existing(r) => {
+                        let out =
+                            tx.update(resource_type, &r.id, options.if_match, &index, |meta| {
+                                render(&mut resource, meta)
+                            })?;
+                        (out.resource, false)
+                    }
+                });
+            }
+            let out = tx.update(resource_type, &target, options.if_match, &index, |meta| {
+                render(&mut resource, meta)
+            })?;
+            Ok((out.resource, out.created))
+        });
+        let (resource, created) = outcome.map_err(|e| match e {
+            StoreError::Duplicate(m) => FhirError::bad_request(m),
+            other => FhirError::from(other),
+        })?;
+        Ok(Written {
+            resource,
+            created,
+            warnings,
+        })
+    }
+
+    /// `DELETE [base]/[type]?criteria`: one match is deleted; none is 404; several are 412.
+    pub fn conditional_delete(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        criteria: &str,
+    ) -> Result<DeleteOutcome, FhirError> {
+        self.check_type(resource_type)?;
+        let query = self.criteria(resource_type, criteria)?;
+        let outcome = self.store.transaction(&ctx.audit(), |tx| {
+            match tx.search_ids(&query, 2)?.as_slice() {
+                [] => Ok(None),
+                [one] => tx.delete(resource_type, one, None).map(Some),
+                many => Err(StoreError::MultipleMatches { count: many.len() }),
+            }
+        })?;
+        outcome.ok_or_else(|| FhirError::NotFound {
+            resource_type: resource_type.to_owned(),
+            id: format!("?{criteria} (no match)"),
+        })
+    }
+}

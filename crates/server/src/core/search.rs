@@ -1,0 +1,188 @@
+//! Search: the query parsed against the official parameter definitions, run by the store,
+//! answered as a `searchset` Bundle with paging links (search.html).
+
+use super::bundle::{BundleWriter, Entry};
+use super::error::FhirError;
+use super::history::encode;
+use super::subset::Subset;
+use super::{Fhir, RequestContext};
+use custodian_search::query::{parse_query_with, Handling, QueryError, SearchQuery, Summary};
+use custodian_store::PageRequest;
+use serde_json::{json, Value};
+
+/// Parameters that shape the HTTP answer, not the search: they never reach the parser.
+const NOT_SEARCH: &[&str] = &["_format", "_pretty", "_cursor"];
+
+impl Fhir {
+    /// `GET [base]/[type]?...` and `POST [base]/[type]/_search`.
+    pub fn search(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        params: &[(String, String)],
+        handling: Handling,
+    ) -> Result<String, FhirError> {
+        self.check_type(resource_type)?;
+        let cursor = params
+            .iter()
+            .find(|(n, _)| n == "_cursor")
+            .map(|(_, v)| v.clone());
+        let pairs = params
+            .iter()
+            .filter(|(n, _)| !NOT_SEARCH.contains(&n.as_str()));
+        let query = parse_query_with(
+            self.registry,
+            resource_type,
+            pairs.map(|(n, v)| (n, v)),
+            handling,
+        )
+        .map_err(query_error)?;
+        let applied = query.to_query_string();
+        let path = format!("{}/{resource_type}", ctx.base_url);
+        let link = |cursor: Option<&str>| {
+            let mut url = path.clone();
+            let mut sep = '?';
+            if !applied.is_empty() {
+                url.push(sep);
+                url.push_str(&applied);
+                sep = '&';
+            }
+            if let Some(c) = cursor {
+                url.push(sep);
+                url.push_str("_cursor=");
+                url.push_str(&encode(c));
+            }
+            url
+        };
+        let outcome = lenient_outcome(&query);
+
+        if query.summary == Some(Summary::Count) {
+            let total = self.store.count(&query)?;
+            let self_link = link(None);
+            let mut writer = BundleWriter::new("searchset", Some(total), &[("self", &self_link)]);
+            push_outcome(&mut writer, outcome.as_ref());
+            return Ok(writer.finish());
+        }
+
+        let result = self.store.search(
+            &query,
+            &PageRequest {
+                cursor: cursor.clone(),
+            },
+        )?;
+        let self_link = link(cursor.as_deref());
+        let first_link = link(None);
+        let next_link = result.next.as_deref().map(|c| link(Some(c)));
+        let mut links = vec![("self", self_link.as_str()), ("first", first_link.as_str())];
+        if let Some(next) = &next_link {
+            links.push(("next", next.as_str()));
+        }
+        let subset = subset_of(&query);
+        let mut writer = BundleWriter::new("searchset", result.total, &links);
+        for (mode, resources) in [("match", &result.matches), ("include", &result.included)] {
+            for r in resources {
+                let body = subset.apply(&r.resource_type, r.body.clone())?;
+                let full_url = format!("{}/{}/{}", ctx.base_url, r.resource_type, r.id);
+                writer.entry(&Entry {
+                    full_url: Some(&full_url),
+                    resource: Some(&body),
+                    search_mode: Some(mode),
+                    ..Default::default()
+                });
+            }
+        }
+        let mut warnings = outcome;
+        if result.include_truncated {
+            let note = json!({
+                "severity": "warning",
+                "code": "too-costly",
+                "diagnostics": format!(
+                    "_include/_revinclude matched more than {} resources; the included list was cut",
+                    custodian_store::MAX_INCLUDED
+                )
+            });
+            match &mut warnings {
+                Some(oo) => {
+                    if let Some(issues) = oo.get_mut("issue").and_then(Value::as_array_mut) {
+                        issues.push(note);
+                    }
+                }
+                None => {
+                    warnings = Some(json!({"resourceType": "OperationOutcome", "issue": [note]}))
+                }
+            }
+        }
+        push_outcome(&mut writer, warnings.as_ref());
+        Ok(writer.finish())
+    }
+
+    /// Criteria of a conditional interaction (`If-None-Exist`, `PUT/DELETE Type?...`):
+    /// always strict, and at least one parameter.
+    pub(crate) fn criteria(
+        &self,
+        resource_type: &str,
+        criteria: &str,
+    ) -> Result<SearchQuery, FhirError> {
+        let pairs: Vec<(String, String)> =
+            actix_web::web::Query::<Vec<(String, String)>>::from_query(
+                criteria.trim_start_matches('?'),
+            )
+            .map_err(|e| FhirError::bad_request(format!("malformed criteria '{criteria}': {e}")))?
+            .into_inner();
+        if pairs.is_empty() {
+            return Err(FhirError::bad_request(
+                "conditional interactions need at least one search parameter",
+            ));
+        }
+        parse_query_with(self.registry, resource_type, pairs, Handling::Strict).map_err(query_error)
+    }
+}
+
+fn subset_of(query: &SearchQuery) -> Subset {
+    match query.summary {
+        Some(Summary::True) => Subset::Summary,
+        Some(Summary::Text) => Subset::Text,
+        Some(Summary::Data) => Subset::Data,
+        _ if !query.elements.is_empty() => Subset::Elements(query.elements.clone()),
+        _ => Subset::All,
+    }
+}
+
+/// Under `Prefer: handling=lenient`, what was ignored and why, as an outcome entry.
+fn lenient_outcome(query: &SearchQuery) -> Option<Value> {
+    if query.ignored.is_empty() {
+        return None;
+    }
+    let issues: Vec<Value> = query
+        .ignored
+        .iter()
+        .map(|i| {
+            json!({
+                "severity": "warning",
+                "code": "not-supported",
+                "diagnostics": format!("parameter '{}={}' was ignored: {}", i.name, i.value, i.reason)
+            })
+        })
+        .collect();
+    Some(json!({"resourceType": "OperationOutcome", "issue": issues}))
+}
+
+fn push_outcome(writer: &mut BundleWriter, outcome: Option<&Value>) {
+    if let Some(oo) = outcome {
+        let text = oo.to_string();
+        writer.entry(&Entry {
+            resource: Some(&text),
+            search_mode: Some("outcome"),
+            ..Default::default()
+        });
+    }
+}
+
+/// A refused search names the parameter (search.html: strict handling).
+fn query_error(e: QueryError) -> FhirError {
+    match e {
+        QueryError::UnknownResourceType { resource_type } => FhirError::UnknownType(resource_type),
+        QueryError::NotSupported { .. } => FhirError::NotSupported(e.to_string()),
+        other => FhirError::bad_request(other.to_string()),
+    }
+}
