@@ -35,6 +35,10 @@ enum Outcome {
     Deleted,
     Read(StoredResource),
     NotModified(StoredResource),
+    /// A search entry's searchset Bundle.
+    Searched(String),
+    /// `ifNoneExist` matched: the existing resource, unchanged.
+    Existing(StoredResource),
 }
 
 impl Fhir {
@@ -106,9 +110,14 @@ impl Fhir {
         entry_return: EntryReturn,
     ) -> Result<String, FhirError> {
         let mut planned = plan::plan(bundle, &ctx.base_url)?;
+        for p in &mut planned {
+            self.resolve_criteria(p)
+                .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
+        }
+        plan::check_unique(&planned)?;
         let identities: HashMap<String, String> = planned
             .iter()
-            .filter(|p| matches!(p.action, Action::Create | Action::Update))
+            .filter(|p| matches!(p.action, Action::Create | Action::Update | Action::Existing))
             .filter_map(|p| p.full_url.clone().map(|u| (u, p.local_reference())))
             .collect();
         let targets: HashSet<String> = planned
@@ -143,6 +152,15 @@ impl Fhir {
                 Some(p) => entry_error(p.index, p.full_url.as_deref(), FhirError::from(e)),
                 None => FhirError::from(e),
             });
+        }
+        // Searches run once the writes are committed, so they see them.
+        for (p, outcome) in planned.iter().zip(outcomes.iter_mut()) {
+            if let Action::Search { params } = &p.action {
+                let bundle = self
+                    .search_entry(ctx, &p.resource_type, params)
+                    .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
+                *outcome = Some(Outcome::Searched(bundle));
+            }
         }
         let mut writer = BundleWriter::new("transaction-response", None, &[]);
         for outcome in outcomes.iter().flatten() {
@@ -194,11 +212,77 @@ impl Fhir {
             .and_then(Value::as_str)
             .map(str::to_owned);
         let mut planned = plan::plan_entry(0, entry, full_url, &ctx.base_url)?;
+        self.resolve_criteria(&mut planned)?;
+        if let Action::Search { params } = &planned.action {
+            return self
+                .search_entry(ctx, &planned.resource_type, params)
+                .map(Outcome::Searched);
+        }
         let targets: HashSet<String> = [planned.local_reference()].into();
         let mut prepared = self.prepare_entry(&mut planned, &HashMap::new(), &targets)?;
         Ok(self
             .store
             .transaction(&ctx.audit(), |tx| execute(tx, &planned, &mut prepared))?)
+    }
+
+    /// Turns an entry's conditions (`ifNoneExist`, `PUT/DELETE Type?criteria`) into a
+    /// concrete target, against the stored state before the bundle runs.
+    fn resolve_criteria(&self, p: &mut Planned) -> Result<(), FhirError> {
+        let Some(criteria) = p.criteria.clone() else {
+            return Ok(());
+        };
+        self.check_type(&p.resource_type)?;
+        let query = self.criteria(&p.resource_type, &criteria)?;
+        let ids = self.store.search_ids(&query, 2)?;
+        let body_id = p
+            .resource
+            .as_ref()
+            .and_then(|r| r.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match (&p.action, ids.as_slice()) {
+            (_, [_, _, ..]) => {
+                return Err(FhirError::PreconditionFailed(format!(
+                    "the criteria '{criteria}' match several resources; exactly one is required"
+                )))
+            }
+            (Action::Create, []) => p.if_none_exist = Some(query),
+            (Action::Create, [one]) => {
+                p.action = Action::Existing;
+                p.id = one.clone();
+            }
+            (Action::Update, []) => p.id = body_id.unwrap_or_else(custodian_store::new_id),
+            (Action::Update, [one]) => {
+                if body_id.as_deref().is_some_and(|b| b != one) {
+                    return Err(FhirError::bad_request(format!(
+                        "the criteria match {}/{one} but the resource's id differs",
+                        p.resource_type
+                    )));
+                }
+                p.id = one.clone();
+            }
+            (Action::Delete, []) => p.action = Action::NothingToDelete,
+            (Action::Delete, [one]) => p.id = one.clone(),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn search_entry(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        params: &str,
+    ) -> Result<String, FhirError> {
+        let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(params)
+            .map_err(|e| FhirError::bad_request(format!("malformed search '{params}': {e}")))?
+            .into_inner();
+        self.search(
+            ctx,
+            resource_type,
+            &pairs,
+            custodian_search::query::Handling::Strict,
+        )
     }
 
     /// Rewrites references, sets the id, parses, validates and indexes a write entry.
@@ -217,6 +301,18 @@ impl Fhir {
         }
         rewrite::rewrite(resource, identities).map_err(|urn| {
             FhirError::bad_request(format!("the reference {urn} names no entry of this bundle"))
+        })?;
+        rewrite::conditional_references(resource, &mut |resource_type, criteria| {
+            let query = self.criteria(resource_type, criteria)?;
+            match self.store.search_ids(&query, 2)?.as_slice() {
+                [one] => Ok(format!("{resource_type}/{one}")),
+                [] => Err(FhirError::PreconditionFailed(format!(
+                    "the conditional reference {resource_type}?{criteria} matches no resource"
+                ))),
+                _ => Err(FhirError::PreconditionFailed(format!(
+                    "the conditional reference {resource_type}?{criteria} matches several resources"
+                ))),
+            }
         })?;
         if let Some(object) = resource.as_object_mut() {
             object.insert("id".to_owned(), Value::String(p.id.clone()));
@@ -245,6 +341,16 @@ fn execute(
             Ok(Outcome::Deleted)
         }
         Action::Create | Action::Update => {
+            if let Some(query) = &p.if_none_exist {
+                // Someone may have created a match since the bundle was planned. SQLite
+                // serializes writers, so this check is exact there.
+                if !tx.search_ids(query, 1)?.is_empty() {
+                    return Err(StoreError::Duplicate(format!(
+                        "a {} matching ifNoneExist was created concurrently; retry the bundle",
+                        p.resource_type
+                    )));
+                }
+            }
             let Some(prepared) = prepared.as_mut() else {
                 return Err(StoreError::Render("entry was not prepared".into()));
             };
@@ -261,6 +367,8 @@ fn execute(
                 created: out.created,
             })
         }
+        Action::Search { .. } | Action::NothingToDelete => Ok(Outcome::Deleted),
+        Action::Existing => Ok(Outcome::Existing(tx.read(&p.resource_type, &p.id)?)),
         Action::Read { version } => {
             let stored = match version {
                 Some(v) => {
@@ -327,6 +435,37 @@ fn write_outcome(
                     last_modified: Some(&last_modified),
                 }),
                 outcome: info.as_ref(),
+                ..Default::default()
+            });
+        }
+        Outcome::Searched(bundle) => writer.entry(&Entry {
+            resource: Some(bundle),
+            response: Some(Response {
+                status: "200 OK",
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        Outcome::Existing(resource) => {
+            let full_url = format!(
+                "{}/{}/{}",
+                ctx.base_url, resource.resource_type, resource.id
+            );
+            let location = format!(
+                "{}/{}/_history/{}",
+                resource.resource_type, resource.id, resource.version
+            );
+            let etag = format!("W/\"{}\"", resource.version);
+            writer.entry(&Entry {
+                full_url: Some(&full_url),
+                resource: (entry_return == EntryReturn::Representation)
+                    .then_some(resource.body.as_str()),
+                response: Some(Response {
+                    status: "200 OK",
+                    location: Some(&location),
+                    etag: Some(&etag),
+                    ..Default::default()
+                }),
                 ..Default::default()
             });
         }

@@ -15,7 +15,17 @@ pub enum Action {
     /// DELETE `Type/id`.
     Delete,
     /// GET/HEAD `Type/id` or `Type/id/_history/vid`.
-    Read { version: Option<String> },
+    Read {
+        version: Option<String>,
+    },
+    /// GET `Type?params`: a search, answered with a searchset Bundle.
+    Search {
+        params: String,
+    },
+    /// Nothing to write: `ifNoneExist` matched `id` (200), or a conditional delete matched
+    /// nothing (204).
+    Existing,
+    NothingToDelete,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +40,11 @@ pub struct Planned {
     pub resource: Option<Value>,
     pub if_match: Option<i64>,
     pub if_none_match: Option<String>,
+    /// Search criteria still to resolve: `ifNoneExist` of a create, or the query of a
+    /// conditional update or delete. `id` is known only once they are resolved.
+    pub criteria: Option<String>,
+    /// `ifNoneExist` as parsed: checked again inside the write transaction.
+    pub if_none_exist: Option<custodian_search::query::SearchQuery>,
 }
 
 impl Planned {
@@ -39,7 +54,8 @@ impl Planned {
             Action::Delete => 0,
             Action::Create => 1,
             Action::Update => 2,
-            Action::Read { .. } => 3,
+            Action::Read { .. } | Action::Search { .. } => 3,
+            Action::Existing | Action::NothingToDelete => 4,
         }
     }
 
@@ -129,7 +145,6 @@ pub fn plan(bundle: &Value, base_url: &str) -> Result<Vec<Planned>, FhirError> {
             .map_err(|e| entry_error(index, full_url.as_deref(), e))?;
         planned.push(p);
     }
-    check_unique(&planned)?;
     Ok(planned)
 }
 
@@ -180,14 +195,7 @@ pub fn plan_entry(
         })?),
         None => None,
     };
-    let conditional = |what: &str| {
-        FhirError::NotSupported(format!(
-            "{what} needs search, which bundles do not support yet"
-        ))
-    };
-    if header("ifNoneExist").is_some() {
-        return Err(conditional("ifNoneExist (conditional create)"));
-    }
+    let mut criteria = header("ifNoneExist");
     let url_error = |m: &str| {
         FhirError::bad_request_at(
             format!("{method} {url}: {m}"),
@@ -206,12 +214,21 @@ pub fn plan_entry(
             *t,
             (*id).to_owned(),
         ),
-        ("PUT" | "DELETE", [_], Some(_)) => {
-            return Err(conditional("a conditional update or delete"))
+        ("PUT", [t], Some(q)) => {
+            criteria = Some(q.to_owned());
+            (Action::Update, *t, String::new())
         }
-        ("GET" | "HEAD", [_], _) | ("GET" | "HEAD", [], _) => {
-            return Err(conditional("a search entry"))
+        ("DELETE", [t], Some(q)) => {
+            criteria = Some(q.to_owned());
+            (Action::Delete, *t, String::new())
         }
+        ("GET" | "HEAD", [t], q) => (
+            Action::Search {
+                params: q.unwrap_or_default().to_owned(),
+            },
+            *t,
+            String::new(),
+        ),
         ("PATCH", _, _) => {
             return Err(FhirError::NotSupported(
                 "PATCH entries in bundles are not supported yet".into(),
@@ -249,15 +266,21 @@ pub fn plan_entry(
         resource,
         if_match,
         if_none_match: header("ifNoneMatch"),
+        criteria,
+        if_none_exist: None,
     })
 }
 
 /// Two entries may not touch the same resource, nor share a fullUrl (bdl-7).
-fn check_unique(planned: &[Planned]) -> Result<(), FhirError> {
+pub fn check_unique(planned: &[Planned]) -> Result<(), FhirError> {
     let mut targets = std::collections::HashMap::new();
     let mut full_urls = std::collections::HashMap::new();
     for p in planned {
-        if let Some(previous) = targets.insert(p.local_reference(), p.index) {
+        let writes = matches!(p.action, Action::Create | Action::Update | Action::Delete);
+        if let Some(previous) = writes
+            .then(|| targets.insert(p.local_reference(), p.index))
+            .flatten()
+        {
             return Err(FhirError::bad_request_at(
                 format!(
                     "entries {previous} and {} both touch {}; a bundle may touch each resource once",
