@@ -42,6 +42,46 @@ pub fn rewrite(value: &mut Value, map: &HashMap<String, String>) -> Result<(), S
     }
 }
 
+/// Replaces conditional references (`Patient?identifier=sys|val`) with the `Type/id` that
+/// `resolve` finds; its error (no match, several matches) fails the entry.
+pub fn conditional_references<F>(
+    value: &mut Value,
+    resolve: &mut F,
+) -> Result<(), crate::core::FhirError>
+where
+    F: FnMut(&str, &str) -> Result<String, crate::core::FhirError>,
+{
+    match value {
+        Value::Object(object) => {
+            for (key, item) in object.iter_mut() {
+                match (key.as_str(), item) {
+                    ("reference", Value::String(reference)) => {
+                        if let Some((resource_type, criteria)) = reference.split_once('?') {
+                            let is_type = resource_type
+                                .chars()
+                                .next()
+                                .is_some_and(|c| c.is_ascii_uppercase())
+                                && resource_type.chars().all(|c| c.is_ascii_alphanumeric());
+                            if is_type {
+                                *reference = resolve(resource_type, criteria)?;
+                            }
+                        }
+                    }
+                    (_, item) => conditional_references(item, resolve)?,
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for item in items {
+                conditional_references(item, resolve)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,45 +121,5 @@ mod tests {
             rewrite(&mut v, &HashMap::new()),
             Err("urn:uuid:2".to_owned())
         );
-    }
-}
-
-/// Replaces conditional references (`Patient?identifier=sys|val`) with the `Type/id` that
-/// `resolve` finds; its error (no match, several matches) fails the entry.
-pub fn conditional_references<F>(
-    value: &mut Value,
-    resolve: &mut F,
-) -> Result<(), crate::core::FhirError>
-where
-    F: FnMut(&str, &str) -> Result<String, crate::core::FhirError>,
-{
-    match value {
-        Value::Object(object) => {
-            for (key, item) in object.iter_mut() {
-                match (key.as_str(), item) {
-                    ("reference", Value::String(reference)) => {
-                        if let Some((resource_type, criteria)) = reference.split_once('?') {
-                            let is_type = resource_type
-                                .chars()
-                                .next()
-                                .is_some_and(|c| c.is_ascii_uppercase())
-                                && resource_type.chars().all(|c| c.is_ascii_alphanumeric());
-                            if is_type {
-                                *reference = resolve(resource_type, criteria)?;
-                            }
-                        }
-                    }
-                    (_, item) => conditional_references(item, resolve)?,
-                }
-            }
-            Ok(())
-        }
-        Value::Array(items) => {
-            for item in items {
-                conditional_references(item, resolve)?;
-            }
-            Ok(())
-        }
-        _ => Ok(()),
     }
 }
