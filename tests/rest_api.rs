@@ -911,6 +911,9 @@ fn json_patch(s: &Server) {
     // Changing the id is refused.
     let r = patch(r#"[{"op":"replace","path":"/id","value":"other"}]"#);
     r.assert_outcome(400, "invalid");
+    // Patching the type away is refused; meta.versionId stays the server's.
+    patch(r#"[{"op":"replace","path":"/resourceType","value":"Encounter"}]"#).assert_status(400);
+    patch(r#"[{"op":"remove","path":"/resourceType"}]"#).assert_status(400);
     // Not a JSON Patch document.
     patch(r#"{"op":"replace"}"#).assert_outcome(400, "invalid");
     patch("not json").assert_outcome(400, "invalid");
@@ -926,7 +929,10 @@ fn json_patch(s: &Server) {
     r.assert_status(200);
     assert!(r.body.is_empty());
     assert_eq!(r.etag_version(), 3);
-    assert_eq!(s.history_all(&format!("{path}/_history")).len(), 3);
+    let r = patch(r#"[{"op":"replace","path":"/meta/versionId","value":"42"}]"#);
+    r.assert_status(200);
+    assert_eq!(r.json()["meta"]["versionId"], "4");
+    assert_eq!(s.history_all(&format!("{path}/_history")).len(), 4);
 }
 
 fn history_levels_newest_first(s: &Server) {
