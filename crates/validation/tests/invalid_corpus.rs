@@ -773,6 +773,58 @@ fn cases() -> Vec<Case> {
             "invariant",
             "Bundle",
         ),
+        // other types and datatypes, reached generically
+        err(
+            "inv-1 parameter with a value and a resource",
+            json!({"resourceType": "Parameters", "parameter": [{"name": "x", "valueString": "a", "resource": pat(json!({}))}]}),
+            "invariant",
+            "Parameters.parameter[0]",
+        ),
+        err(
+            "CapabilityStatement without status",
+            json!({"resourceType": "CapabilityStatement", "text": {"status": "generated", "div": DIV}, "date": "2020", "kind": "instance", "fhirVersion": "4.0.1", "format": ["json"], "implementation": {"description": "x"}, "rest": [{"mode": "server"}]}),
+            "required",
+            "CapabilityStatement.status",
+        ),
+        err(
+            "tim-1 in an extension's Timing",
+            pat(
+                json!({"extension": [{"url": "http://x", "valueTiming": {"repeat": {"duration": 1}}}]}),
+            ),
+            "invariant",
+            "Patient.extension[0].value.ofType(Timing).repeat",
+        ),
+        err(
+            "rat-1 in an extension's Ratio",
+            pat(
+                json!({"extension": [{"url": "http://x", "valueRatio": {"numerator": {"value": 1}}}]}),
+            ),
+            "invariant",
+            "Patient.extension[0].value.ofType(Ratio)",
+        ),
+        err(
+            "Bundle.link without url",
+            res("Bundle", json!({"link": [{"relation": "self"}]})),
+            "required",
+            "Bundle.link[0].url",
+        ),
+        err(
+            "Bundle.entry.link (a contentReference) without relation",
+            res(
+                "Bundle",
+                json!({"entry": [{"fullUrl": "http://x/Patient/p1", "resource": pat(json!({})), "link": [{"url": "http://x"}]}]}),
+            ),
+            "required",
+            "Bundle.entry[0].link[0].relation",
+        ),
+        err(
+            "comparator of an extension's Quantity",
+            pat(
+                json!({"extension": [{"url": "http://x", "valueQuantity": {"value": 1, "comparator": "~"}}]}),
+            ),
+            "code-invalid",
+            "Patient.extension[0].value.ofType(Quantity).comparator",
+        ),
         err(
             "error inside a bundle entry",
             res(
