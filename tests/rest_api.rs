@@ -45,15 +45,11 @@ backends!(
     last_modified_matches_meta_last_updated,
     server_owns_meta_version_and_time,
     instance_history_pages,
-    #[ignore = "bug: 405 responses have no Allow header (RFC 9110 15.5.6: MUST)"]
     method_not_allowed_lists_allow,
-    #[ignore = "bug: HEAD on a read is 405 (RFC 9110 9.1: general-purpose servers MUST support HEAD)"]
     head_is_supported,
     #[ignore = "bug: history of a resource created by PUT (client id) says request POST Patient; replaying it would assign a new id"]
     history_of_update_as_create_says_put,
-    #[ignore = "bug: If-Modified-Since equal to Last-Modified gives 200, not 304 (the stored time has microseconds, the header whole seconds)"]
     if_modified_since_equal_to_last_modified,
-    #[ignore = "bug: PUT re-creating a deleted resource answers 200 without Location; it creates the resource anew: 201"]
     recreate_after_delete_is_201,
 );
 

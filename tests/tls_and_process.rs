@@ -406,7 +406,6 @@ fn database_outage_fails_requests_without_leaking_internals() {
 
 /// PostgreSQL only: a database outage is the database's fault, not a bug: 503 `transient`.
 #[test]
-#[ignore = "bug: a lost database connection is a 500 'exception' (FhirError::Internal), not 503 'transient'"]
 fn database_outage_is_503_transient() {
     let Some(mut s) = Server::postgres() else {
         return;
@@ -424,7 +423,6 @@ fn database_outage_is_503_transient() {
 /// PostgreSQL only: after a restart or failover ends every connection, the server recovers by
 /// itself: at most a request or two fail, then reads and writes work again.
 #[test]
-#[ignore = "bug: after PostgreSQL ends the server's connections (restart, failover) every request is a 500 'no connection to the server' for good: broken pooled connections are reused"]
 fn recovers_after_database_connections_are_terminated() {
     let Some(mut s) = Server::postgres() else {
         return;

@@ -82,6 +82,19 @@ impl From<DieselError> for StoreError {
 }
 
 impl StoreError {
+    /// Whether the database itself is unreachable (connection lost or refused): a 503 for the
+    /// client, not a bug.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Connect(_) | StoreError::Pool(_) => true,
+            StoreError::Database(DieselError::DatabaseError(kind, _)) => matches!(
+                kind,
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+            ),
+            _ => false,
+        }
+    }
+
     /// Whether running the whole transaction again may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Contention(_))

@@ -98,9 +98,10 @@ impl Store {
             .max_size(options.max_connections.max(1))
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
-            // No `SELECT 1` per checkout: `has_broken` checks locally, and a dead PostgreSQL
-            // connection fails its query and is then dropped by `has_broken`.
-            .test_on_check_out(false)
+            // PostgreSQL connections can die under us (restart, failover, idle timeouts) and
+            // diesel's `has_broken` only sees transaction state, not the socket: check them on
+            // checkout. SQLite connections cannot break.
+            .test_on_check_out(!target.is_sqlite())
             .build(manager)?;
         Ok(Self {
             pool,

@@ -630,7 +630,8 @@ impl<'c> Tx<'c> {
                 last_updated,
                 body,
             },
-            created: false,
+            // Re-creating a deleted resource is a create for the client (201, Location).
+            created: cur.deleted,
         })
     }
 

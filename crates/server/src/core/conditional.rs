@@ -32,7 +32,7 @@ impl Fhir {
             index,
             warnings,
         } = self.prepare(resource_type, body, IdRule::Assigned)?;
-        let outcome = self.store.transaction(&ctx.audit(), |tx| {
+        let outcome = self.store.write_one(&ctx.audit(), |tx| {
             tx.create_conditional(
                 resource_type,
                 &key,
@@ -70,7 +70,7 @@ impl Fhir {
             index,
             warnings,
         } = self.prepare_parsed(resource_type, parsed, IdRule::Assigned)?;
-        let outcome = self.store.transaction(&ctx.audit(), |tx| {
+        let outcome = self.store.write_one(&ctx.audit(), |tx| {
             let matches = tx.search_ids(&query, 2)?;
             let target = match matches.as_slice() {
                 [] => match &body_id {
@@ -135,7 +135,7 @@ impl Fhir {
     ) -> Result<DeleteOutcome, FhirError> {
         self.check_type(resource_type)?;
         let query = self.criteria(resource_type, criteria)?;
-        let outcome = self.store.transaction(&ctx.audit(), |tx| {
+        let outcome = self.store.write_one(&ctx.audit(), |tx| {
             match tx.search_ids(&query, 2)?.as_slice() {
                 [] => Ok(None),
                 [one] => tx.delete(resource_type, one, None).map(Some),

@@ -160,6 +160,9 @@ impl From<ParseError> for FhirError {
 
 impl From<StoreError> for FhirError {
     fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            return FhirError::Unavailable(e.to_string());
+        }
         match e {
             StoreError::NotFound { resource_type, id } => FhirError::NotFound { resource_type, id },
             StoreError::Gone {

@@ -144,7 +144,7 @@ impl Fhir {
             index,
             warnings,
         } = self.prepare(resource_type, body, IdRule::Assigned)?;
-        let stored = self.store.transaction(&ctx.audit(), |tx| {
+        let stored = self.store.write_one(&ctx.audit(), |tx| {
             tx.create(resource_type, &index, |meta| render(&mut resource, meta))
         })?;
         Ok(Written {
@@ -191,7 +191,7 @@ impl Fhir {
         if_match: Option<i64>,
         warnings: Vec<Issue>,
     ) -> Result<Written, FhirError> {
-        let outcome = self.store.transaction(&ctx.audit(), |tx| {
+        let outcome = self.store.write_one(&ctx.audit(), |tx| {
             tx.update(resource_type, id, if_match, index, |meta| {
                 render(resource, meta)
             })
@@ -213,7 +213,7 @@ impl Fhir {
         options: &WriteOptions,
     ) -> Result<DeleteOutcome, FhirError> {
         self.check_type(resource_type)?;
-        Ok(self.store.transaction(&ctx.audit(), |tx| {
+        Ok(self.store.write_one(&ctx.audit(), |tx| {
             tx.delete(resource_type, id, options.if_match)
         })?)
     }

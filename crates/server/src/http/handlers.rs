@@ -48,7 +48,8 @@ pub async fn read(
             if let Some(since) = negotiate::header_str(req.headers(), header::IF_MODIFIED_SINCE)
                 .and_then(|v| v.parse::<header::HttpDate>().ok())
             {
-                if response::http_date(r.last_updated) <= since {
+                // HTTP dates have whole seconds; the stored time has microseconds.
+                if response::http_date(r.last_updated.div_euclid(1_000_000) * 1_000_000) <= since {
                     return response::not_modified(&call.ctx, &r);
                 }
             }
@@ -372,13 +373,18 @@ async fn history(
     }
 }
 
-/// Routes that exist but not for this method: 405.
+/// Routes that exist but not for this method: 405 with `Allow` (RFC 9110).
 pub async fn method_not_allowed(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let call = call!(req, state);
-    call.fail(&FhirError::MethodNotAllowed(format!(
+    let pattern = req.match_pattern().unwrap_or_default();
+    let mut response = call.fail(&FhirError::MethodNotAllowed(format!(
         "{} is not allowed on this path",
         req.method()
-    )))
+    )));
+    if let Ok(allow) = header::HeaderValue::from_str(super::allowed_methods(&pattern)) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
 }
 
 /// No such route: 404.
@@ -402,7 +408,7 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
             tracing::warn!(error = %e, "readiness check failed");
             response::value(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &e.to_operation_outcome(),
+                &crate::core::error::outcome("transient", "the database is not reachable", None),
                 Output::default(),
             )
         }

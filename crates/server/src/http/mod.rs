@@ -41,11 +41,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
                 .service(
                     web::resource("/metadata")
                         .route(web::get().to(metadata))
+                        .route(web::head().to(metadata))
                         .default_service(not_allowed()),
                 )
                 .service(
                     web::resource("/_history")
                         .route(web::get().to(history_system))
+                        .route(web::head().to(history_system))
                         .default_service(not_allowed()),
                 )
                 .service(
@@ -56,16 +58,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
                 .service(
                     web::resource("/{type}/_history")
                         .route(web::get().to(history_type))
+                        .route(web::head().to(history_type))
                         .default_service(not_allowed()),
                 )
                 .service(
                     web::resource("/{type}/{id}/_history")
                         .route(web::get().to(history_instance))
+                        .route(web::head().to(history_instance))
                         .default_service(not_allowed()),
                 )
                 .service(
                     web::resource("/{type}/{id}/_history/{vid}")
                         .route(web::get().to(vread))
+                        .route(web::head().to(vread))
                         .default_service(not_allowed()),
                 )
                 .service(
@@ -81,6 +86,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
                 .service(
                     web::resource("/{type}")
                         .route(web::get().to(search))
+                        .route(web::head().to(search))
                         .route(web::post().to(create))
                         .route(web::put().to(conditional_update))
                         .route(web::delete().to(conditional_delete))
@@ -89,6 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
                 .service(
                     web::resource("/{type}/{id}")
                         .route(web::get().to(read))
+                        .route(web::head().to(read))
                         .route(web::put().to(update))
                         .route(web::patch().to(patch))
                         .route(web::delete().to(delete))
@@ -97,6 +104,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
                 .default_service(web::route().to(not_found)),
         )
         .default_service(web::route().to(not_found));
+}
+
+/// The methods each route answers (the `Allow` header of a 405).
+pub(crate) fn allowed_methods(pattern: &str) -> &'static str {
+    let tail = pattern.rsplit('/').next().unwrap_or_default();
+    match tail {
+        "metadata" | "_history" | "{vid}" => "GET, HEAD",
+        "_search" | "$validate" => "POST",
+        "{type}" => "GET, HEAD, POST, PUT, DELETE",
+        "{id}" => "GET, HEAD, PUT, PATCH, DELETE",
+        _ => "POST",
+    }
 }
 
 /// Gives each request an id (the client's `X-Request-Id` when sane) and logs one line per

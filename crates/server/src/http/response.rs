@@ -114,7 +114,9 @@ pub fn written(
 
 /// An error as an OperationOutcome; server errors are logged with the request id.
 pub fn error(ctx: &RequestContext, e: &FhirError, output: Output) -> HttpResponse {
-    if e.is_server_error() {
+    if e.status() == 503 {
+        tracing::warn!(request_id = %ctx.request_id, error = %e, "database unavailable");
+    } else if e.is_server_error() {
         tracing::error!(request_id = %ctx.request_id, error = %e, "request failed");
     } else {
         tracing::debug!(request_id = %ctx.request_id, error = %e, "request refused");

@@ -222,7 +222,7 @@ impl Fhir {
         let mut prepared = self.prepare_entry(&mut planned, &HashMap::new(), &targets)?;
         Ok(self
             .store
-            .transaction(&ctx.audit(), |tx| execute(tx, &planned, &mut prepared))?)
+            .write_one(&ctx.audit(), |tx| execute(tx, &planned, &mut prepared))?)
     }
 
     /// Turns an entry's conditions (`ifNoneExist`, `PUT/DELETE Type?criteria`) into a
