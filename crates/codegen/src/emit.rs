@@ -439,6 +439,16 @@ fn resource_enum(model: &Model) -> String {
         "/// Every resource type of FHIR R4 (the resource-types code system).\npub const R4_RESOURCE_TYPES: &[&str] = &[{}];\n",
         quoted(&model.all_resource_types)
     );
+    let _ = writeln!(
+        out,
+        "/// Whether `name` is a FHIR R4 resource type (a `match`, cheaper than a list scan).\npub fn is_r4_resource_type(name: &str) -> bool {{\n    matches!(name, {})\n}}\n",
+        model
+            .all_resource_types
+            .iter()
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     out.push_str("impl Resource {\n    /// The `resourceType`.\n    pub fn resource_type(&self) -> &str {\n        match self {\n");
     for r in &model.resources {
         let _ = writeln!(out, "Resource::{r}(_) => \"{r}\",");

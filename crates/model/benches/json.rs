@@ -53,6 +53,14 @@ fn bench(c: &mut Criterion) {
         });
         group.finish();
 
+        // The yardstick: the same bytes into serde_json's untyped Value.
+        let mut group = c.benchmark_group(format!("baseline-value/{name}"));
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function("MB/s", |b| {
+            b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(body)))
+        });
+        group.finish();
+
         let mut group = c.benchmark_group(format!("serialize/{name}"));
         group.throughput(Throughput::Bytes(written.len() as u64));
         group.bench_function("MB/s", |b| b.iter(|| json::to_vec(black_box(&parsed))));

@@ -6,7 +6,7 @@
 
 use crate::de::{self, Key};
 use crate::error::ParseErrorKind;
-use crate::generated::{visit_modelled, Resource, R4_RESOURCE_TYPES};
+use crate::generated::{is_r4_resource_type, visit_modelled, Resource};
 use crate::other::OtherResource;
 use crate::path;
 use serde::de::value::MapDeserializer;
@@ -34,8 +34,8 @@ impl<'de> Visitor<'de> for ResourceVisitor {
             return Err(de::missing_resource_type());
         };
         if first.0 == "resourceType" {
-            let resource_type: String = map.next_value()?;
-            return read_named(resource_type, map);
+            let resource_type: Key = map.next_value()?;
+            return read_named(&resource_type.0, map);
         }
         // Slow path: buffer the object, find resourceType, read from the buffer.
         let mut entries: Vec<(String, Value)> = Vec::new();
@@ -57,20 +57,20 @@ impl<'de> Visitor<'de> for ResourceVisitor {
             return Err(de::missing_resource_type());
         };
         let buffered = MapDeserializer::<_, serde_json::Error>::new(entries.into_iter());
-        read_named(resource_type, buffered).map_err(serde::de::Error::custom)
+        read_named(&resource_type, buffered).map_err(serde::de::Error::custom)
     }
 }
 
 /// Reads the rest of an object whose `resourceType` is known.
 fn read_named<'de, A: MapAccess<'de>>(
-    resource_type: String,
+    resource_type: &str,
     mut map: A,
 ) -> Result<Resource, A::Error> {
-    let known = R4_RESOURCE_TYPES.contains(&resource_type.as_str());
+    let known = is_r4_resource_type(resource_type);
     if known {
-        path::resource_started(&resource_type);
+        path::resource_started(resource_type);
     }
-    let resource = match visit_modelled(&resource_type, &mut map) {
+    let resource = match visit_modelled(resource_type, &mut map) {
         Some(result) => result?,
         None if known => {
             let mut elements = Map::new();
@@ -81,7 +81,10 @@ fn read_named<'de, A: MapAccess<'de>>(
                 let value: Value = map.next_value()?;
                 elements.insert(key.0.into_owned(), value);
             }
-            Resource::Other(Box::new(OtherResource::new(resource_type, elements)?))
+            Resource::Other(Box::new(OtherResource::new(
+                resource_type.to_owned(),
+                elements,
+            )?))
         }
         None => {
             return Err(de::error(
