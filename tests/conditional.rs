@@ -1,0 +1,286 @@
+//! Conditional create (`If-None-Exist`), update (`PUT Type?criteria`) and delete
+//! (`DELETE Type?criteria`) at 0, 1 and 2 matches, and concurrent conditional creates, on
+//! SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod helpers;
+
+use common::{patient, Server};
+use helpers::{count, enc, search_ids};
+use serde_json::{json, Value};
+
+backends!(
+    conditional_create_zero_one_two_matches,
+    conditional_create_criteria_errors,
+    conditional_update_zero_one_two_matches,
+    conditional_update_with_body_id,
+    conditional_delete_zero_one_two_matches,
+    concurrent_conditional_creates_make_one_resource,
+    concurrent_conditional_updates_make_one_resource,
+);
+
+const SYS: &str = "http://example.org/mrn";
+
+fn with_mrn(family: &str, mrn: &str) -> Value {
+    let mut p = patient(family);
+    p["identifier"] = json!([{"system": SYS, "value": mrn}]);
+    p
+}
+
+fn criteria(mrn: &str) -> String {
+    format!("identifier={}", enc(&format!("{SYS}|{mrn}")))
+}
+
+fn conditional_create_zero_one_two_matches(s: &Server) {
+    // 0 matches: created.
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", &criteria("C-1"))
+        .json(&with_mrn("Once", "C-1"))
+        .send();
+    r.assert_status(201);
+    let created = r.json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(r
+        .h("location")
+        .contains(&format!("Patient/{id}/_history/1")));
+    // 1 match: 200 with the existing resource, nothing written.
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", &criteria("C-1"))
+        .json(&with_mrn("Twice", "C-1"))
+        .send();
+    r.assert_status(200);
+    let existing = r.json();
+    assert_eq!(existing["id"], id.as_str());
+    assert_eq!(existing["name"][0]["family"], "Once");
+    assert_eq!(r.etag_version(), 1);
+    assert_eq!(count(s, &format!("Patient?{}", criteria("C-1"))), 1);
+    assert_eq!(s.history_all(&format!("Patient/{id}/_history")).len(), 1);
+    // The full URL form of the criteria works too.
+    let r = s
+        .req("POST", "Patient")
+        .header(
+            "If-None-Exist",
+            &format!("{}/Patient?{}", s.base, criteria("C-1")),
+        )
+        .json(&with_mrn("Thrice", "C-1"))
+        .send();
+    assert!(
+        r.status == 200 || r.status == 400,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+    // 2 matches: 412, nothing written.
+    s.create(&with_mrn("DupA", "C-2"));
+    s.create(&with_mrn("DupB", "C-2"));
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", &criteria("C-2"))
+        .json(&with_mrn("DupC", "C-2"))
+        .send();
+    r.assert_outcome(412, "multiple-matches");
+    assert_eq!(count(s, &format!("Patient?{}", criteria("C-2"))), 2);
+    // Criteria with several parameters (AND).
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", &format!("{}&family=Once", criteria("C-1")))
+        .json(&with_mrn("Other", "C-1"))
+        .send();
+    r.assert_status(200);
+    let r = s
+        .req("POST", "Patient")
+        .header(
+            "If-None-Exist",
+            &format!("{}&family=Different", criteria("C-1")),
+        )
+        .json(&with_mrn("Different", "C-1"))
+        .send();
+    r.assert_status(201);
+}
+
+fn conditional_create_criteria_errors(s: &Server) {
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", "nonsense=1")
+        .json(&patient("Bad"))
+        .send();
+    let issue = r.assert_outcome(400, "invalid");
+    assert!(issue["diagnostics"].as_str().unwrap().contains("nonsense"));
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", "")
+        .json(&patient("Bad"))
+        .send();
+    r.assert_status(400);
+    // An invalid resource is refused even when the criteria match nothing.
+    let mut bad = with_mrn("Bad", "C-9");
+    bad["gender"] = json!("x");
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", &criteria("C-9"))
+        .json(&bad)
+        .send();
+    r.assert_status(400);
+    assert_eq!(count(s, "Patient"), 0);
+}
+
+fn conditional_update_zero_one_two_matches(s: &Server) {
+    // 0 matches, no id in the body: created with a server id.
+    let path = format!("Patient?{}", criteria("U-1"));
+    let r = s.put(&path, &with_mrn("First", "U-1"));
+    r.assert_status(201);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.etag_version(), 1);
+    // 1 match: updated (version 2), same id.
+    let r = s.put(&path, &with_mrn("Second", "U-1"));
+    r.assert_status(200);
+    assert_eq!(r.json()["id"], id.as_str());
+    assert_eq!(r.etag_version(), 2);
+    let read = s.get(&format!("Patient/{id}")).json();
+    assert_eq!(read["name"][0]["family"], "Second");
+    assert_eq!(search_ids(s, &path), vec![id.clone()]);
+    // 2 matches: 412, nothing changes.
+    s.create(&with_mrn("DupA", "U-2"));
+    s.create(&with_mrn("DupB", "U-2"));
+    let dup = format!("Patient?{}", criteria("U-2"));
+    s.put(&dup, &with_mrn("DupC", "U-2"))
+        .assert_outcome(412, "multiple-matches");
+    assert_eq!(count(s, &dup), 2);
+    assert_eq!(count(s, "Patient?family=dupc"), 0);
+    // If-Match applies to the matched resource.
+    let r = s
+        .req("PUT", &path)
+        .header("If-Match", "W/\"1\"")
+        .json(&with_mrn("Stale", "U-1"))
+        .send();
+    r.assert_status(412);
+    let r = s
+        .req("PUT", &path)
+        .header("If-Match", "W/\"2\"")
+        .json(&with_mrn("Third", "U-1"))
+        .send();
+    r.assert_status(200);
+    assert_eq!(r.etag_version(), 3);
+    // Unknown criteria parameters are refused.
+    s.put("Patient?nonsense=1", &patient("X"))
+        .assert_outcome(400, "invalid");
+}
+
+fn conditional_update_with_body_id(s: &Server) {
+    let path = format!("Patient?{}", criteria("B-1"));
+    // 0 matches and an id in the body: created with that id.
+    let mut p = with_mrn("Chosen", "B-1");
+    p["id"] = json!("chosen-id-1");
+    let r = s.put(&path, &p);
+    r.assert_status(201);
+    assert_eq!(r.json()["id"], "chosen-id-1");
+    // 1 match with the same id: updated.
+    p["active"] = json!(false);
+    s.put(&path, &p).assert_status(200);
+    // 1 match with a different id: refused, nothing written.
+    let mut other = with_mrn("Other", "B-1");
+    other["id"] = json!("another-id");
+    let r = s.put(&path, &other);
+    assert!(
+        r.status == 400 || r.status == 409,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+    s.get("Patient/another-id").assert_status(404);
+    assert_eq!(s.get("Patient/chosen-id-1").etag_version(), 2);
+}
+
+fn conditional_delete_zero_one_two_matches(s: &Server) {
+    let one = s.create(&with_mrn("Gone", "D-1"));
+    let id = one["id"].as_str().unwrap();
+    // 1 match: deleted.
+    let r = s.delete(&format!("Patient?{}", criteria("D-1")));
+    assert!(
+        r.status == 200 || r.status == 204,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+    s.get(&format!("Patient/{id}")).assert_status(410);
+    // 0 matches (it is deleted now): 404.
+    s.delete(&format!("Patient?{}", criteria("D-1")))
+        .assert_outcome(404, "not-found");
+    s.delete(&format!("Patient?{}", criteria("never")))
+        .assert_outcome(404, "not-found");
+    // 2 matches: 412, both stay.
+    let a = s.create(&with_mrn("A", "D-2"));
+    let b = s.create(&with_mrn("B", "D-2"));
+    s.delete(&format!("Patient?{}", criteria("D-2")))
+        .assert_outcome(412, "multiple-matches");
+    for p in [a, b] {
+        s.get(&format!("Patient/{}", p["id"].as_str().unwrap()))
+            .assert_status(200);
+    }
+    // Criteria are required and strict.
+    s.delete("Patient?nonsense=1")
+        .assert_outcome(400, "invalid");
+}
+
+fn concurrent_conditional_creates_make_one_resource(s: &Server) {
+    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                scope.spawn(move || {
+                    let r = s
+                        .req("POST", "Patient")
+                        .header("If-None-Exist", &criteria("RACE-1"))
+                        .json(&with_mrn(&format!("Racer{i}"), "RACE-1"))
+                        .send();
+                    let id = if r.status == 200 || r.status == 201 {
+                        r.json()["id"].as_str().unwrap().to_owned()
+                    } else {
+                        String::new()
+                    };
+                    (r.status, id)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = statuses.iter().filter(|(st, _)| *st == 201).count();
+    assert_eq!(created, 1, "{statuses:?}");
+    for (status, _) in &statuses {
+        // A loser sees the winner (200) or, at worst, a retryable conflict.
+        assert!(matches!(status, 200 | 201 | 409), "{statuses:?}");
+    }
+    let ids: std::collections::HashSet<&String> = statuses
+        .iter()
+        .filter(|(_, id)| !id.is_empty())
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(ids.len(), 1, "{statuses:?}");
+    assert_eq!(count(s, &format!("Patient?{}", criteria("RACE-1"))), 1);
+    assert_eq!(count(s, "Patient"), 1);
+}
+
+fn concurrent_conditional_updates_make_one_resource(s: &Server) {
+    let path = format!("Patient?{}", criteria("RACE-2"));
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                scope.spawn(move || s.put(&path, &with_mrn(&format!("Upd{i}"), "RACE-2")).status)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|st| **st == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|st| matches!(st, 200 | 201 | 409)),
+        "{statuses:?}"
+    );
+    assert_eq!(count(s, &path), 1);
+}
