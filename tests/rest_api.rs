@@ -47,7 +47,6 @@ backends!(
     instance_history_pages,
     method_not_allowed_lists_allow,
     head_is_supported,
-    #[ignore = "bug: history of a resource created by PUT (client id) says request POST Patient; replaying it would assign a new id"]
     history_of_update_as_create_says_put,
     if_modified_since_equal_to_last_modified,
     recreate_after_delete_is_201,

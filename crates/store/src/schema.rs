@@ -13,6 +13,7 @@ diesel::table! {
         deleted -> Bool,
         body -> Nullable<Text>,
         superseded_at -> Nullable<BigInt>,
+        method -> Nullable<Text>,
     }
 }
 

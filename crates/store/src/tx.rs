@@ -57,6 +57,8 @@ struct NewVersion<'a> {
     last_updated: i64,
     deleted: bool,
     body: Option<&'a str>,
+    /// POST, PUT or DELETE: what a history bundle shows as `request.method`.
+    method: Option<&'static str>,
 }
 
 #[derive(Insertable)]
@@ -306,7 +308,16 @@ impl<'c> Tx<'c> {
                 validate_id(id)?;
             }
         }
-        type Row = (i64, String, String, i64, i64, bool, Option<String>);
+        type Row = (
+            i64,
+            String,
+            String,
+            i64,
+            i64,
+            bool,
+            Option<String>,
+            Option<String>,
+        );
         let mut rows: Vec<Row> = on_conn!(&mut self.conn, |c| {
             let mut q = rv::table
                 .select((
@@ -317,6 +328,7 @@ impl<'c> Tx<'c> {
                     rv::last_updated,
                     rv::deleted,
                     rv::body,
+                    rv::method,
                 ))
                 .order(rv::seq.desc())
                 .limit(count + 1)
@@ -353,13 +365,16 @@ impl<'c> Tx<'c> {
         let entries = rows
             .into_iter()
             .map(
-                |(_, resource_type, id, version, last_updated, deleted, body)| HistoryEntry {
-                    resource_type,
-                    id,
-                    version,
-                    last_updated,
-                    deleted,
-                    body,
+                |(_, resource_type, id, version, last_updated, deleted, body, method)| {
+                    HistoryEntry {
+                        resource_type,
+                        id,
+                        version,
+                        last_updated,
+                        deleted,
+                        body,
+                        written_by: method,
+                    }
                 },
             )
             .collect();
@@ -471,6 +486,7 @@ impl<'c> Tx<'c> {
                     last_updated,
                     deleted: false,
                     body: Some(&r.body),
+                    method: Some("POST"),
                 })
                 .collect();
             let audits: Vec<NewAudit<'_>> = chunk
@@ -606,7 +622,7 @@ impl<'c> Tx<'c> {
                     actual: None,
                 });
             }
-            let resource = self.insert_first(resource_type, id, index, render, "create")?;
+            let resource = self.insert_first(resource_type, id, index, render, "update-create")?;
             return Ok(UpdateOutcome {
                 resource,
                 created: true,
@@ -736,6 +752,8 @@ impl<'c> Tx<'c> {
             last_updated,
             deleted: false,
             body: Some(&body),
+            // A create with a server id is a POST; one with the client's id came by PUT.
+            method: Some(if action == "create" { "POST" } else { "PUT" }),
         };
         let res_pk = on_conn!(&mut self.conn, |c| {
             let pk: i64 = diesel::insert_into(resources::table)
@@ -757,7 +775,13 @@ impl<'c> Tx<'c> {
             }
         })?;
         index_rows::insert(&mut self.conn, res_pk, resource_type, index)?;
-        self.audit(action, resource_type, id, 1, last_updated)?;
+        // Both ways of creating are a `create` in the audit trail.
+        let audit_action = if action == "update-create" {
+            "create"
+        } else {
+            action
+        };
+        self.audit(audit_action, resource_type, id, 1, last_updated)?;
         Ok(StoredResource {
             resource_type: resource_type.to_owned(),
             id: id.to_owned(),
@@ -785,6 +809,7 @@ impl<'c> Tx<'c> {
             last_updated,
             deleted: body.is_none(),
             body,
+            method: Some(if body.is_none() { "DELETE" } else { "PUT" }),
         };
         let previous = rv::table
             .filter(rv::resource_type.eq(resource_type))

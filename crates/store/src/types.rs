@@ -116,11 +116,20 @@ pub struct HistoryEntry {
     pub last_updated: i64,
     pub deleted: bool,
     pub body: Option<String>,
+    /// How the version was written (POST, PUT, DELETE); `None` for rows from before it was
+    /// recorded.
+    pub written_by: Option<String>,
 }
 
 impl HistoryEntry {
     /// The request method a history bundle shows for this version.
     pub fn method(&self) -> &'static str {
+        match self.written_by.as_deref() {
+            Some("POST") => return "POST",
+            Some("PUT") => return "PUT",
+            Some("DELETE") => return "DELETE",
+            _ => {}
+        }
         if self.deleted {
             "DELETE"
         } else if self.version == 1 {
