@@ -57,7 +57,7 @@ impl Fhir {
             "patchFormat": ["application/json-patch+json"],
             "rest": [{
                 "mode": "server",
-                "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400.",
+                "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400 (handling=lenient ignores them and reports them in an outcome entry). Not supported yet, answered with 400 not-supported: the :in, :not-in and :of-type modifiers (no terminology service), token :above/:below, composite parameters, _text, _content, _query, _list, _filter. Search paging is forward-only (keyset cursors): links are self, first and next.",
                 "resource": resources,
                 "interaction": system_interactions,
                 "operation": [{
