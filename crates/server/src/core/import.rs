@@ -5,7 +5,7 @@ use super::error::FhirError;
 use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Resource};
-use custodian_store::new_id;
+use custodian_store::{new_id, BatchItem, Meta, StoreError};
 
 /// One resource to load, with where it came from (for the failure report).
 pub struct ImportItem {
@@ -42,14 +42,35 @@ impl Fhir {
                 }),
             }
         }
-        let written = self.store.transaction(&ctx.audit(), |tx| {
-            for (resource_type, id, prepared) in ready.iter_mut() {
-                tx.update(resource_type, id, None, &prepared.index, |meta| {
-                    render(&mut prepared.resource, meta)
-                })?;
-            }
-            Ok(())
+        // New ids (the usual case) go in with multi-row INSERTs; a chunk that touches an
+        // existing id is written again resource by resource, as updates.
+        let mut written = self.store.transaction(&ctx.audit(), |tx| {
+            let items = ready
+                .iter_mut()
+                .map(|(resource_type, id, prepared)| {
+                    let Prepared {
+                        resource, index, ..
+                    } = prepared;
+                    BatchItem {
+                        resource_type: resource_type.as_str(),
+                        id: Some(id.as_str()),
+                        index: &*index,
+                        render: move |meta: &Meta<'_>| render(resource, meta),
+                    }
+                })
+                .collect();
+            tx.create_many(items).map(|_| ())
         });
+        if matches!(written, Err(StoreError::Duplicate(_))) {
+            written = self.store.transaction(&ctx.audit(), |tx| {
+                for (resource_type, id, prepared) in ready.iter_mut() {
+                    tx.update(resource_type, id, None, &prepared.index, |meta| {
+                        render(&mut prepared.resource, meta)
+                    })?;
+                }
+                Ok(())
+            });
+        }
         match written {
             Ok(()) => (ready.len(), failures),
             Err(e) => {
