@@ -1,0 +1,896 @@
+//! Batch and transaction Bundles posted to the base, on SQLite and PostgreSQL: atomicity,
+//! processing order, `urn:uuid` rewriting, conditional references, `ifNoneExist` replays,
+//! big transactions, batches mixing success and failure, and the refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod helpers;
+
+use common::{condition, encounter, patient, Server};
+use helpers::{
+    bundle, count, diagnostics, enc, location_ref, post_entry, put_entry, request_entry,
+};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+backends!(
+    transaction_creates_and_answers_in_request_order,
+    transaction_with_a_failing_last_entry_leaves_nothing,
+    transaction_failures_roll_back_every_kind_of_entry,
+    transaction_processes_deletes_before_creates_whatever_the_order,
+    urn_uuid_references_are_rewritten_nested_and_in_arrays,
+    unknown_urn_uuid_reference_fails_the_transaction,
+    conditional_references_zero_one_two_matches,
+    if_none_exist_replay_creates_once,
+    conditional_update_and_delete_entries,
+    if_match_and_if_none_match_on_entries,
+    thousand_entry_transaction,
+    batch_mixes_success_and_failure,
+    batch_entries_may_not_reference_each_other_by_urn,
+    bundle_types_other_than_batch_and_transaction_are_refused,
+    duplicate_full_urls_and_same_resource_twice_are_refused,
+    unsupported_resource_types_fail_naming_type_and_entry,
+    prefer_return_shapes_response_entries,
+    trailing_slash_and_non_bundle_bodies,
+    transaction_read_and_search_entries_see_the_writes,
+    #[ignore = "bug: a transaction entry failing validation is named only by expression; its diagnostics carry neither 'entry N' nor the fullUrl"]
+    invalid_entry_outcome_names_index_and_full_url,
+    #[ignore = "bug: a transaction that DELETEs Patient/x and POSTs an Encounter referring to Patient/x succeeds, leaving a dangling reference (referential integrity checked before the deletes run)"]
+    transaction_cannot_delete_what_another_entry_references,
+);
+
+const SYS: &str = "http://example.org/mrn";
+
+fn with_mrn(family: &str, mrn: &str) -> Value {
+    let mut p = patient(family);
+    p["identifier"] = json!([{"system": SYS, "value": mrn}]);
+    p
+}
+
+fn uuid(n: u32) -> String {
+    format!("urn:uuid:00000000-0000-4000-8000-{n:012}")
+}
+
+fn encounter_of(subject_ref: &str) -> Value {
+    let mut e = encounter("x");
+    e["subject"] = json!({"reference": subject_ref});
+    e
+}
+
+fn condition_of(subject_ref: &str) -> Value {
+    let mut c = condition("x");
+    c["subject"] = json!({"reference": subject_ref});
+    c
+}
+
+/// Posts `b` to the base and returns the response.
+fn post_bundle(s: &Server, b: &Value) -> common::Resp {
+    s.post("", b)
+}
+
+/// Posts a transaction expecting 200 and a transaction-response of `n` entries.
+fn transact(s: &Server, entries: Vec<Value>) -> Value {
+    let n = entries.len();
+    let r = post_bundle(s, &bundle("transaction", entries));
+    r.assert_status(200).assert_fhir_json();
+    let b = r.json();
+    assert_eq!(b["resourceType"], "Bundle");
+    assert_eq!(b["type"], "transaction-response", "{b}");
+    assert_eq!(b["entry"].as_array().map(Vec::len), Some(n), "{b}");
+    b
+}
+
+fn status_of(entry: &Value) -> String {
+    entry["response"]["status"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no response.status in {entry}"))
+        .to_owned()
+}
+
+fn transaction_creates_and_answers_in_request_order(s: &Server) {
+    let existing = s.create(&patient("Existing"));
+    let existing_id = existing["id"].as_str().unwrap();
+    let entries = vec![
+        request_entry("GET", &format!("Patient/{existing_id}")),
+        post_entry(&uuid(1), patient("TxOne")),
+        put_entry(
+            "Patient/tx-client-id",
+            json!({"resourceType": "Patient", "id": "tx-client-id", "gender": "female"}),
+        ),
+        post_entry(&uuid(2), encounter_of(&uuid(1))),
+    ];
+    let b = transact(s, entries);
+    let e = b["entry"].as_array().unwrap();
+    assert!(status_of(&e[0]).starts_with("200"), "{b}");
+    assert_eq!(e[0]["resource"]["id"], existing_id);
+    assert!(status_of(&e[1]).starts_with("201"), "{b}");
+    assert!(status_of(&e[2]).starts_with("201"), "{b}");
+    assert!(status_of(&e[3]).starts_with("201"), "{b}");
+    for created in &e[1..] {
+        assert_eq!(created["response"]["etag"], "W/\"1\"", "{created}");
+        assert!(created["response"]["lastModified"].is_string(), "{created}");
+        assert!(created["response"]["location"]
+            .as_str()
+            .unwrap()
+            .contains("/_history/1"));
+    }
+    assert_eq!(location_ref(&e[2]), "Patient/tx-client-id");
+    let patient_ref = location_ref(&e[1]);
+    assert!(patient_ref.starts_with("Patient/"));
+    let enc_ref = location_ref(&e[3]);
+    let stored = s.get(&enc_ref).json();
+    assert_eq!(stored["subject"]["reference"], patient_ref.as_str());
+    s.get(&patient_ref).assert_status(200);
+    s.get("Patient/tx-client-id").assert_status(200);
+}
+
+/// Creates that must not be there, checked by search and by history.
+fn assert_nothing_named(s: &Server, family: &str) {
+    assert_eq!(count(s, &format!("Patient?family={family}")), 0, "{family}");
+    let history = s.history_all("Patient/_history");
+    for e in &history {
+        let name = e["resource"]["name"][0]["family"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            !name.eq_ignore_ascii_case(family),
+            "{family} in history: {e}"
+        );
+    }
+}
+
+fn transaction_with_a_failing_last_entry_leaves_nothing(s: &Server) {
+    let before = s.history_all("_history").len();
+    let mut bad = patient("AtomBad");
+    bad["gender"] = json!("not-a-gender");
+    let entries = vec![
+        post_entry(&uuid(1), patient("Atom")),
+        post_entry(&uuid(2), encounter_of(&uuid(1))),
+        post_entry(&uuid(3), condition_of(&uuid(1))),
+        post_entry(&uuid(4), bad),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    r.assert_status(400);
+    let oo = r.json();
+    assert_eq!(oo["resourceType"], "OperationOutcome", "{oo}");
+    let expressions: Vec<String> = oo["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["expression"].as_array().cloned().unwrap_or_default())
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        expressions
+            .iter()
+            .any(|x| x == "Bundle.entry[3].resource.gender"),
+        "{expressions:?}"
+    );
+    assert_nothing_named(s, "Atom");
+    assert_eq!(count(s, "Encounter"), 0);
+    assert_eq!(count(s, "Condition"), 0);
+    assert_eq!(s.history_all("_history").len(), before);
+}
+
+/// A resource that fails validation inside a transaction: the outcome names the entry by
+/// index and fullUrl (issue 7), not only by the expression.
+fn invalid_entry_outcome_names_index_and_full_url(s: &Server) {
+    let mut bad = patient("NamedBad");
+    bad["gender"] = json!("not-a-gender");
+    let entries = vec![
+        post_entry(&uuid(1), patient("NamedGood")),
+        post_entry(&uuid(2), bad),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    r.assert_status(400);
+    let text = diagnostics(&r.json());
+    assert!(text.contains("entry 1"), "{text}");
+    assert!(text.contains(&uuid(2)), "{text}");
+}
+
+/// Deletes run first; a create in the same transaction that refers to the deleted resource
+/// must then fail referential integrity like a plain create would (422).
+fn transaction_cannot_delete_what_another_entry_references(s: &Server) {
+    let p = s.create(&patient("Doomed"));
+    let p_ref = format!("Patient/{}", p["id"].as_str().unwrap());
+    let entries = vec![
+        post_entry(&uuid(20), encounter_of(&p_ref)),
+        request_entry("DELETE", &p_ref),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    assert!(r.status >= 400, "{}: {}", r.status, r.body);
+    s.get(&p_ref).assert_status(200);
+    assert_eq!(count(s, "Encounter"), 0);
+}
+
+fn transaction_failures_roll_back_every_kind_of_entry(s: &Server) {
+    let keep = s.create(&patient("Keep"));
+    let keep_id = keep["id"].as_str().unwrap().to_owned();
+    let mut changed = keep.clone();
+    changed["active"] = json!(false);
+    // A failure at execution time (a read of a missing resource) after a delete, an update
+    // and creates: all undone.
+    let entries = vec![
+        request_entry("DELETE", &format!("Patient/{keep_id}")),
+        post_entry(&uuid(1), patient("Rollback")),
+        put_entry("Patient/rollback-client", {
+            let mut p = patient("RollbackPut");
+            p["id"] = json!("rollback-client");
+            p
+        }),
+        request_entry("GET", "Patient/does-not-exist"),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    let oo = r.json();
+    assert!(
+        r.status == 404 || r.status == 400,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+    assert!(diagnostics(&oo).contains("entry 3"), "{oo}");
+    let again = s.get(&format!("Patient/{keep_id}"));
+    again.assert_status(200);
+    assert_eq!(again.etag_version(), 1);
+    s.get("Patient/rollback-client").assert_status(404);
+    assert_nothing_named(s, "Rollback");
+    // An update whose If-Match fails after a create: the create is undone.
+    let entries = vec![
+        post_entry(&uuid(2), patient("Rollback")),
+        json!({"resource": changed, "request": {"method": "PUT", "url": format!("Patient/{keep_id}"), "ifMatch": "W/\"7\""}}),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert!(diagnostics(&r.json()).contains("entry 1"), "{}", r.body);
+    assert_nothing_named(s, "Rollback");
+    assert_eq!(s.get(&format!("Patient/{keep_id}")).etag_version(), 1);
+    // A reference to a missing resource (referential integrity) fails the whole bundle.
+    let entries = vec![
+        post_entry(&uuid(3), patient("Rollback")),
+        post_entry(&uuid(4), encounter_of("Patient/missing-patient")),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(diagnostics(&r.json()).contains("entry 1"), "{}", r.body);
+    assert_nothing_named(s, "Rollback");
+}
+
+fn transaction_processes_deletes_before_creates_whatever_the_order(s: &Server) {
+    for (round, delete_first) in [(0, true), (1, false)] {
+        let victim = s.create(&patient(&format!("Victim{round}")));
+        let victim_ref = format!("Patient/{}", victim["id"].as_str().unwrap());
+        let delete = request_entry("DELETE", &victim_ref);
+        let create = post_entry(&uuid(10 + round), patient(&format!("Newcomer{round}")));
+        let entries = if delete_first {
+            vec![delete, create]
+        } else {
+            vec![create, delete]
+        };
+        let b = transact(s, entries);
+        let e = b["entry"].as_array().unwrap();
+        // Response entries follow the request order, whatever the processing order.
+        let (del, new) = if delete_first {
+            (&e[0], &e[1])
+        } else {
+            (&e[1], &e[0])
+        };
+        let del_status = status_of(del);
+        assert!(
+            del_status.starts_with("200") || del_status.starts_with("204"),
+            "{b}"
+        );
+        assert!(status_of(new).starts_with("201"), "{b}");
+        s.get(&victim_ref).assert_status(410);
+        s.get(&location_ref(new)).assert_status(200);
+    }
+}
+
+fn urn_uuid_references_are_rewritten_nested_and_in_arrays(s: &Server) {
+    let p1 = uuid(1);
+    let p2 = uuid(2);
+    let c1 = uuid(3);
+    let mut enc = encounter_of(&p1);
+    enc["text"] = json!({
+        "status": "generated",
+        "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">Seen: <a href=\"{p1}\">patient</a></div>")
+    });
+    enc["extension"] = json!([{
+        "url": "http://example.org/fhir/StructureDefinition/companion",
+        "valueReference": {"reference": p2}
+    }, {
+        "url": "http://example.org/fhir/StructureDefinition/nested",
+        "extension": [{"url": "inner", "valueReference": {"reference": p1}}]
+    }]);
+    enc["diagnosis"] = json!([
+        {"condition": {"reference": c1}},
+        {"condition": {"reference": c1}, "rank": 2}
+    ]);
+    let mut cond = condition_of(&p1);
+    cond["evidence"] = json!([{"detail": [{"reference": p2}, {"reference": p1}]}]);
+    cond["contained"] = json!([{
+        "resourceType": "Patient",
+        "id": "relative",
+        "link": [{"other": {"reference": p2}, "type": "seealso"}]
+    }]);
+    cond["asserter"] = json!({"reference": "#relative"});
+    let entries = vec![
+        post_entry(&uuid(4), enc),
+        post_entry(&c1, cond),
+        post_entry(&p1, patient("UrnOne")),
+        post_entry(&p2, patient("UrnTwo")),
+    ];
+    let b = transact(s, entries);
+    let e = b["entry"].as_array().unwrap();
+    let enc_ref = location_ref(&e[0]);
+    let cond_ref = location_ref(&e[1]);
+    let p1_ref = location_ref(&e[2]);
+    let p2_ref = location_ref(&e[3]);
+    let stored = s.get(&enc_ref).json();
+    assert_eq!(stored["subject"]["reference"], p1_ref.as_str());
+    assert_eq!(
+        stored["extension"][0]["valueReference"]["reference"],
+        p2_ref.as_str()
+    );
+    assert_eq!(
+        stored["extension"][1]["extension"][0]["valueReference"]["reference"],
+        p1_ref.as_str()
+    );
+    assert_eq!(
+        stored["diagnosis"][0]["condition"]["reference"],
+        cond_ref.as_str()
+    );
+    assert_eq!(
+        stored["diagnosis"][1]["condition"]["reference"],
+        cond_ref.as_str()
+    );
+    let div = stored["text"]["div"].as_str().unwrap();
+    assert!(div.contains(&format!("href=\"{p1_ref}\"")), "{div}");
+    assert!(!div.contains("urn:uuid"), "{div}");
+    let stored = s.get(&cond_ref).json();
+    assert_eq!(stored["subject"]["reference"], p1_ref.as_str());
+    assert_eq!(
+        stored["evidence"][0]["detail"][0]["reference"],
+        p2_ref.as_str()
+    );
+    assert_eq!(
+        stored["evidence"][0]["detail"][1]["reference"],
+        p1_ref.as_str()
+    );
+    assert_eq!(
+        stored["contained"][0]["link"][0]["other"]["reference"],
+        p2_ref.as_str()
+    );
+    assert_eq!(stored["asserter"]["reference"], "#relative");
+    assert!(!s.get(&cond_ref).body.contains("urn:uuid"));
+    // The references are searchable as the rewritten ones.
+    assert_eq!(count(s, &format!("Encounter?subject={p1_ref}")), 1);
+    assert_eq!(count(s, &format!("Condition?subject={p1_ref}")), 1);
+}
+
+fn unknown_urn_uuid_reference_fails_the_transaction(s: &Server) {
+    let entries = vec![
+        post_entry(&uuid(1), patient("Orphaned")),
+        post_entry(&uuid(2), encounter_of(&uuid(99))),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    r.assert_status(400);
+    let text = diagnostics(&r.json());
+    assert!(
+        text.contains(&uuid(99)) && text.contains("entry 1"),
+        "{text}"
+    );
+    assert_nothing_named(s, "Orphaned");
+}
+
+fn conditional_references_zero_one_two_matches(s: &Server) {
+    let one = s.create(&with_mrn("Single", "CR-1"));
+    s.create(&with_mrn("DupA", "CR-2"));
+    s.create(&with_mrn("DupB", "CR-2"));
+    let cond_ref = |mrn: &str| format!("Patient?identifier={}", enc(&format!("{SYS}|{mrn}")));
+    // One match: resolved.
+    let b = transact(
+        s,
+        vec![post_entry(&uuid(1), encounter_of(&cond_ref("CR-1")))],
+    );
+    let stored = s.get(&location_ref(&b["entry"][0])).json();
+    assert_eq!(
+        stored["subject"]["reference"],
+        format!("Patient/{}", one["id"].as_str().unwrap())
+    );
+    // Unencoded `|` in the reference works the same.
+    transact(
+        s,
+        vec![post_entry(
+            &uuid(2),
+            encounter_of(&format!("Patient?identifier={SYS}|CR-1")),
+        )],
+    );
+    // No match and several matches: the transaction fails naming the entry.
+    for (mrn, why) in [("CR-0", "matches no"), ("CR-2", "several")] {
+        let entries = vec![
+            post_entry(&uuid(3), patient("CondRefSibling")),
+            post_entry(&uuid(4), condition_of(&cond_ref(mrn))),
+        ];
+        let r = post_bundle(s, &bundle("transaction", entries));
+        let oo = r.assert_outcome(412, "multiple-matches");
+        let text = oo["diagnostics"].as_str().unwrap();
+        assert!(
+            text.contains("entry 1") && text.contains(&uuid(4)),
+            "{text}"
+        );
+        assert!(text.contains(why), "{text}");
+        assert_nothing_named(s, "CondRefSibling");
+    }
+    assert_eq!(count(s, "Condition"), 0);
+    assert_eq!(count(s, "Encounter"), 2);
+}
+
+fn if_none_exist_replay_creates_once(s: &Server) {
+    let make = || {
+        let mut enc = encounter_of(&uuid(1));
+        enc["identifier"] = json!([{"system": SYS, "value": "ENC-REPLAY"}]);
+        bundle(
+            "transaction",
+            vec![
+                json!({
+                    "fullUrl": uuid(1),
+                    "resource": with_mrn("Replay", "REPLAY-1"),
+                    "request": {"method": "POST", "url": "Patient",
+                                "ifNoneExist": format!("identifier={SYS}|REPLAY-1")}
+                }),
+                json!({
+                    "fullUrl": uuid(2),
+                    "resource": enc,
+                    "request": {"method": "POST", "url": "Encounter",
+                                "ifNoneExist": format!("identifier={}", enc_value("ENC-REPLAY"))}
+                }),
+            ],
+        )
+    };
+    let first = post_bundle(s, &make());
+    first.assert_status(200);
+    let first = first.json();
+    assert!(status_of(&first["entry"][0]).starts_with("201"), "{first}");
+    assert!(status_of(&first["entry"][1]).starts_with("201"), "{first}");
+    let second = post_bundle(s, &make());
+    second.assert_status(200);
+    let second = second.json();
+    assert!(
+        status_of(&second["entry"][0]).starts_with("200"),
+        "{second}"
+    );
+    assert!(
+        status_of(&second["entry"][1]).starts_with("200"),
+        "{second}"
+    );
+    assert_eq!(
+        location_ref(&first["entry"][0]),
+        location_ref(&second["entry"][0])
+    );
+    assert_eq!(count(s, "Patient?identifier=REPLAY-1"), 1);
+    assert_eq!(count(s, "Encounter"), 1);
+    // The Encounter of the first post points at the one Patient.
+    let stored = s.get(&location_ref(&first["entry"][1])).json();
+    assert_eq!(
+        stored["subject"]["reference"],
+        location_ref(&first["entry"][0]).as_str()
+    );
+    // A third post with a second matching Patient present: several matches fail it.
+    s.create(&with_mrn("ReplayDup", "REPLAY-1"));
+    let r = post_bundle(s, &make());
+    r.assert_outcome(412, "multiple-matches");
+}
+
+fn enc_value(v: &str) -> String {
+    enc(&format!("{SYS}|{v}"))
+}
+
+fn conditional_update_and_delete_entries(s: &Server) {
+    let updated = s.create(&with_mrn("CondUpd", "CU-1"));
+    let deleted = s.create(&with_mrn("CondDel", "CD-1"));
+    s.create(&with_mrn("DupA", "CU-2"));
+    s.create(&with_mrn("DupB", "CU-2"));
+    let entries = vec![
+        put_entry(&format!("Patient?identifier={}", enc_value("CU-1")), {
+            let mut p = with_mrn("CondUpdated", "CU-1");
+            p["active"] = json!(false);
+            p
+        }),
+        put_entry(
+            &format!("Patient?identifier={}", enc_value("CU-NEW")),
+            with_mrn("CondCreated", "CU-NEW"),
+        ),
+        request_entry(
+            "DELETE",
+            &format!("Patient?identifier={}", enc_value("CD-1")),
+        ),
+        request_entry(
+            "DELETE",
+            &format!("Patient?identifier={}", enc_value("CD-NONE")),
+        ),
+    ];
+    let b = transact(s, entries);
+    let e = b["entry"].as_array().unwrap();
+    assert!(status_of(&e[0]).starts_with("200"), "{b}");
+    assert_eq!(
+        location_ref(&e[0]),
+        format!("Patient/{}", updated["id"].as_str().unwrap())
+    );
+    assert!(status_of(&e[1]).starts_with("201"), "{b}");
+    let u = s.get(&format!("Patient/{}", updated["id"].as_str().unwrap()));
+    assert_eq!(u.etag_version(), 2);
+    assert_eq!(u.json()["name"][0]["family"], "CondUpdated");
+    s.get(&format!("Patient/{}", deleted["id"].as_str().unwrap()))
+        .assert_status(410);
+    assert_eq!(count(s, "Patient?identifier=CU-NEW"), 1);
+    // Several matches fail the transaction.
+    let entries = vec![
+        post_entry(&uuid(1), patient("CondSibling")),
+        put_entry(
+            &format!("Patient?identifier={}", enc_value("CU-2")),
+            with_mrn("DupC", "CU-2"),
+        ),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    r.assert_outcome(412, "multiple-matches");
+    assert_nothing_named(s, "CondSibling");
+    let entries = vec![request_entry(
+        "DELETE",
+        &format!("Patient?identifier={}", enc_value("CU-2")),
+    )];
+    post_bundle(s, &bundle("transaction", entries)).assert_outcome(412, "multiple-matches");
+    assert_eq!(count(s, "Patient?identifier=CU-2"), 2);
+}
+
+fn if_match_and_if_none_match_on_entries(s: &Server) {
+    let p = s.create(&patient("Versioned"));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let mut v2 = p.clone();
+    v2["active"] = json!(false);
+    let entries = vec![json!({
+        "resource": v2,
+        "request": {"method": "PUT", "url": format!("Patient/{id}"), "ifMatch": "W/\"1\""}
+    })];
+    let b = transact(s, entries);
+    assert_eq!(b["entry"][0]["response"]["etag"], "W/\"2\"");
+    let entries = vec![json!({
+        "resource": v2,
+        "request": {"method": "PUT", "url": format!("Patient/{id}"), "ifMatch": "W/\"1\""}
+    })];
+    post_bundle(s, &bundle("transaction", entries)).assert_status(412);
+    let entries = vec![json!({
+        "resource": v2,
+        "request": {"method": "PUT", "url": format!("Patient/{id}"), "ifMatch": "garbage"}
+    })];
+    post_bundle(s, &bundle("transaction", entries)).assert_outcome(400, "invalid");
+    // ifNoneMatch on a read: 304 when current.
+    let entries = vec![
+        json!({"request": {"method": "GET", "url": format!("Patient/{id}"), "ifNoneMatch": "W/\"2\""}}),
+        json!({"request": {"method": "GET", "url": format!("Patient/{id}"), "ifNoneMatch": "W/\"1\""}}),
+        json!({"request": {"method": "GET", "url": format!("Patient/{id}/_history/1")}}),
+    ];
+    let b = transact(s, entries);
+    assert!(status_of(&b["entry"][0]).starts_with("304"), "{b}");
+    assert!(b["entry"][0].get("resource").is_none(), "{b}");
+    assert!(status_of(&b["entry"][1]).starts_with("200"), "{b}");
+    assert_eq!(b["entry"][2]["resource"]["meta"]["versionId"], "1");
+}
+
+fn thousand_entry_transaction(s: &Server) {
+    let mut entries = Vec::with_capacity(1000);
+    for i in 0..500u32 {
+        entries.push(post_entry(&uuid(i), patient(&format!("Bulk{i}"))));
+        entries.push(post_entry(&uuid(10_000 + i), encounter_of(&uuid(i))));
+    }
+    let started = Instant::now();
+    let b = transact(s, entries);
+    let elapsed = started.elapsed();
+    println!(
+        "{:?}: 1,000-entry transaction (500 Patients, 500 Encounters) in {elapsed:?}",
+        s.backend
+    );
+    assert!(b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| status_of(e).starts_with("201")));
+    assert_eq!(count(s, "Patient"), 500);
+    assert_eq!(count(s, "Encounter"), 500);
+    assert_eq!(count(s, "Encounter?subject:Patient.family=Bulk499"), 1);
+    // 1,000 Patients only.
+    let entries: Vec<Value> = (0..1000u32)
+        .map(|i| post_entry(&uuid(20_000 + i), patient(&format!("Flat{i}"))))
+        .collect();
+    let started = Instant::now();
+    transact(s, entries);
+    println!(
+        "{:?}: 1,000-entry transaction of Patients in {:?}",
+        s.backend,
+        started.elapsed()
+    );
+    assert_eq!(count(s, "Patient"), 1500);
+}
+
+fn batch_mixes_success_and_failure(s: &Server) {
+    let existing = s.create(&patient("BatchExisting"));
+    let existing_ref = format!("Patient/{}", existing["id"].as_str().unwrap());
+    let mut bad = patient("BatchBad");
+    bad["gender"] = json!("x");
+    let entries = vec![
+        post_entry(&uuid(1), patient("BatchGood")),
+        post_entry(&uuid(2), bad),
+        request_entry("GET", "Patient/no-such-id"),
+        request_entry("GET", &existing_ref),
+        put_entry(
+            "Patient/batch-client",
+            json!({"resourceType": "Patient", "id": "batch-client", "gender": "male"}),
+        ),
+        post_entry(&uuid(3), encounter_of("Patient/missing")),
+        request_entry("GET", "Patient?family=batchexisting"),
+        request_entry("DELETE", &existing_ref),
+        json!({"resource": {"resourceType": "Observation", "status": "final",
+               "code": {"text": "x"}}, "request": {"method": "POST", "url": "Observation"}}),
+    ];
+    let r = post_bundle(s, &bundle("batch", entries));
+    r.assert_status(200);
+    let b = r.json();
+    assert_eq!(b["type"], "batch-response");
+    let e = b["entry"].as_array().unwrap();
+    assert_eq!(e.len(), 9, "{b}");
+    let statuses: Vec<String> = e.iter().map(status_of).collect();
+    assert!(statuses[0].starts_with("201"), "{statuses:?}");
+    assert!(statuses[1].starts_with("400"), "{statuses:?}");
+    assert!(statuses[2].starts_with("404"), "{statuses:?}");
+    assert!(statuses[3].starts_with("200"), "{statuses:?}");
+    assert!(statuses[4].starts_with("201"), "{statuses:?}");
+    assert!(statuses[5].starts_with("422"), "{statuses:?}");
+    assert!(statuses[6].starts_with("200"), "{statuses:?}");
+    assert!(
+        statuses[7].starts_with("200") || statuses[7].starts_with("204"),
+        "{statuses:?}"
+    );
+    assert!(statuses[8].starts_with("4"), "{statuses:?}");
+    // Failures carry an OperationOutcome naming what went wrong.
+    let oo = &e[1]["response"]["outcome"];
+    assert_eq!(oo["resourceType"], "OperationOutcome", "{b}");
+    assert!(
+        oo["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["code"] == "code-invalid" && i["expression"].to_string().contains("gender")),
+        "{oo}"
+    );
+    assert_eq!(e[2]["response"]["outcome"]["issue"][0]["code"], "not-found");
+    assert!(
+        diagnostics(&e[8]["response"]["outcome"]).contains("Observation"),
+        "{b}"
+    );
+    // The search entry answered with a searchset.
+    assert_eq!(e[6]["resource"]["type"], "searchset", "{b}");
+    // What succeeded stays; what failed left nothing.
+    assert_eq!(count(s, "Patient?family=BatchGood"), 1);
+    assert_eq!(count(s, "Patient?family=BatchBad"), 0);
+    s.get("Patient/batch-client").assert_status(200);
+    s.get(&existing_ref).assert_status(410);
+    assert_eq!(count(s, "Encounter"), 0);
+}
+
+fn batch_entries_may_not_reference_each_other_by_urn(s: &Server) {
+    let entries = vec![
+        post_entry(&uuid(1), patient("BatchTarget")),
+        post_entry(&uuid(2), encounter_of(&uuid(1))),
+    ];
+    let r = post_bundle(s, &bundle("batch", entries));
+    r.assert_status(200);
+    let b = r.json();
+    assert!(status_of(&b["entry"][0]).starts_with("201"), "{b}");
+    assert!(status_of(&b["entry"][1]).starts_with("4"), "{b}");
+    assert_eq!(count(s, "Encounter"), 0);
+}
+
+fn bundle_types_other_than_batch_and_transaction_are_refused(s: &Server) {
+    for kind in [
+        "document",
+        "collection",
+        "searchset",
+        "history",
+        "message",
+        "transaction-response",
+    ] {
+        let b = json!({"resourceType": "Bundle", "type": kind,
+                       "entry": [{"fullUrl": uuid(1), "resource": patient("Typed")}]});
+        let r = post_bundle(s, &b);
+        assert_eq!(r.status, 400, "{kind}: {}", r.body);
+        let oo = r.json();
+        assert_eq!(oo["resourceType"], "OperationOutcome");
+        assert!(
+            diagnostics(&oo).contains(kind) || oo.to_string().contains("Bundle.type"),
+            "{kind}: {oo}"
+        );
+    }
+    let r = post_bundle(s, &json!({"resourceType": "Bundle", "type": "nonsense"}));
+    r.assert_status(400);
+    let r = post_bundle(s, &json!({"resourceType": "Bundle"}));
+    r.assert_status(400);
+    assert_eq!(count(s, "Patient"), 0);
+}
+
+fn duplicate_full_urls_and_same_resource_twice_are_refused(s: &Server) {
+    let entries = vec![
+        post_entry(&uuid(1), patient("DupUrlA")),
+        post_entry(&uuid(1), patient("DupUrlB")),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    let issue = r.assert_outcome_at(422, "invariant", "Bundle.entry[1]");
+    assert!(
+        issue["diagnostics"].as_str().unwrap().contains("bdl-7"),
+        "{}",
+        r.body
+    );
+    let same = |id: &str| json!({"resourceType": "Patient", "id": id, "gender": "male"});
+    let entries = vec![
+        put_entry("Patient/twice", same("twice")),
+        put_entry("Patient/twice", same("twice")),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    let oo = r.assert_outcome(400, "invalid");
+    assert!(
+        oo["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("Patient/twice"),
+        "{}",
+        r.body
+    );
+    let entries = vec![
+        put_entry("Patient/twice", same("twice")),
+        request_entry("DELETE", "Patient/twice"),
+    ];
+    post_bundle(s, &bundle("transaction", entries)).assert_status(400);
+    s.get("Patient/twice").assert_status(404);
+    assert_eq!(count(s, "Patient"), 0);
+}
+
+fn unsupported_resource_types_fail_naming_type_and_entry(s: &Server) {
+    let entries = vec![
+        post_entry(&uuid(1), patient("WithObservation")),
+        json!({
+            "fullUrl": uuid(2),
+            "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "BP"},
+                         "subject": {"reference": uuid(1)}},
+            "request": {"method": "POST", "url": "Observation"}
+        }),
+    ];
+    let r = post_bundle(s, &bundle("transaction", entries));
+    assert!(
+        r.status == 400 || r.status == 404 || r.status == 422,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+    let text = diagnostics(&r.json());
+    assert!(text.contains("Observation"), "{text}");
+    assert!(text.contains("entry 1"), "{text}");
+    assert_nothing_named(s, "WithObservation");
+    // Also as a PUT, a DELETE and a GET.
+    for entry in [
+        put_entry(
+            "Practitioner/p1",
+            json!({"resourceType": "Practitioner", "id": "p1"}),
+        ),
+        request_entry("DELETE", "Organization/o1"),
+        request_entry("GET", "MedicationRequest/m1"),
+    ] {
+        let r = post_bundle(s, &bundle("transaction", vec![entry.clone()]));
+        assert!(r.status >= 400 && r.status < 500, "{entry}: {}", r.status);
+        let t = entry["request"]["url"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(r.body.contains(&t), "{entry}: {}", r.body);
+    }
+}
+
+fn prefer_return_shapes_response_entries(s: &Server) {
+    let entries = || vec![post_entry(&uuid(1), patient("Prefer"))];
+    let r = s
+        .req("POST", "")
+        .header("Prefer", "return=minimal")
+        .json(&bundle("transaction", entries()))
+        .send();
+    r.assert_status(200);
+    let b = r.json();
+    assert!(b["entry"][0].get("resource").is_none(), "{b}");
+    assert!(b["entry"][0]["response"]["location"].is_string(), "{b}");
+    let r = s
+        .req("POST", "")
+        .header("Prefer", "return=representation")
+        .json(&bundle("transaction", entries()))
+        .send();
+    let b = r.json();
+    assert_eq!(
+        b["entry"][0]["resource"]["name"][0]["family"], "Prefer",
+        "{b}"
+    );
+    assert_eq!(b["entry"][0]["resource"]["meta"]["versionId"], "1", "{b}");
+    let r = s
+        .req("POST", "")
+        .header("Prefer", "return=OperationOutcome")
+        .json(&bundle("transaction", entries()))
+        .send();
+    let b = r.json();
+    assert_eq!(
+        b["entry"][0]["response"]["outcome"]["resourceType"], "OperationOutcome",
+        "{b}"
+    );
+    // fullUrl of a response entry is the absolute URL of the resource.
+    let full = b["entry"][0]["fullUrl"].as_str().unwrap();
+    assert_eq!(full, format!("{}/{}", s.base, location_ref(&b["entry"][0])));
+}
+
+fn trailing_slash_and_non_bundle_bodies(s: &Server) {
+    let r = s.post(
+        "/fhir/",
+        &bundle("batch", vec![post_entry(&uuid(1), patient("Slash"))]),
+    );
+    r.assert_status(200);
+    assert_eq!(r.json()["type"], "batch-response");
+    s.post("", &patient("NotABundle")).assert_status(400);
+    s.req("POST", "")
+        .body("application/fhir+json", "{not json")
+        .send()
+        .assert_status(400);
+    s.req("POST", "")
+        .body("application/fhir+xml", "<Bundle/>")
+        .send()
+        .assert_status(415);
+    // An entry without a request, and one whose type differs from its url.
+    let r = post_bundle(
+        s,
+        &bundle(
+            "transaction",
+            vec![json!({"fullUrl": uuid(2), "resource": patient("NoRequest")})],
+        ),
+    );
+    let issue = r.assert_outcome_at(422, "invariant", "Bundle.entry[0]");
+    assert!(
+        issue["diagnostics"].as_str().unwrap().contains("bdl-3"),
+        "{}",
+        r.body
+    );
+    let r = post_bundle(
+        s,
+        &bundle(
+            "transaction",
+            vec![
+                json!({"resource": patient("Mismatch"), "request": {"method": "POST", "url": "Encounter"}}),
+            ],
+        ),
+    );
+    r.assert_status(400);
+    // A transaction without entries is fine; an empty entry array is not JSON FHIR.
+    let r = post_bundle(s, &json!({"resourceType": "Bundle", "type": "transaction"}));
+    r.assert_status(200);
+    assert_eq!(r.json()["type"], "transaction-response");
+    post_bundle(s, &bundle("transaction", vec![])).assert_outcome_at(
+        400,
+        "structure",
+        "Bundle.entry",
+    );
+    assert_eq!(count(s, "Patient"), 1);
+}
+
+fn transaction_read_and_search_entries_see_the_writes(s: &Server) {
+    let entries = vec![
+        request_entry("GET", "Patient?family=SeenInTx"),
+        post_entry(&uuid(1), patient("SeenInTx")),
+    ];
+    let b = transact(s, entries);
+    let found = &b["entry"][0]["resource"];
+    assert_eq!(found["type"], "searchset", "{b}");
+    assert_eq!(found["entry"].as_array().map(Vec::len), Some(1), "{b}");
+}
