@@ -1,0 +1,275 @@
+//! `custodian import`: NDJSON and Bundle files loaded straight into the database, with a
+//! report of the lines that failed, then served by a server started on the same database.
+//! On SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod helpers;
+
+use common::{fresh_database, patient, run_binary, Backend, Options, Server};
+use helpers::{count, search_ids};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// One `#[test]` per backend for each `fn name(backend: Backend)`.
+macro_rules! import_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(super::Backend::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
+        }
+    };
+}
+
+import_backends!(
+    good_and_bad_ndjson_lines,
+    clean_ndjson_exits_zero_without_a_report,
+    bundle_files_are_imported,
+    reimport_keeps_one_resource_per_id,
+    missing_file_fails_clearly,
+);
+
+/// Runs `custodian import` on `files` into `database_url`; returns status and output.
+fn import(database_url: &str, report: &Path, files: &[&Path]) -> (bool, String, String) {
+    let mut args: Vec<String> = vec![
+        "import".into(),
+        "--database-url".into(),
+        database_url.into(),
+        "--report".into(),
+        report.display().to_string(),
+        "--quiet".into(),
+    ];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, out, err) = run_binary(&refs);
+    (status.success(), out, err)
+}
+
+/// A fresh database and a scratch directory, or `None` without PostgreSQL.
+fn setup(backend: Backend) -> Option<(String, tempfile::TempDir, tempfile::TempDir)> {
+    let (url, db_dir) = fresh_database(backend)?;
+    let work = tempfile::Builder::new()
+        .prefix("custodian-import-")
+        .tempdir()
+        .unwrap();
+    Some((url, db_dir, work))
+}
+
+fn serve(backend: Backend, url: &str) -> Server {
+    Server::start(Options::new(backend).database(url)).expect("server on the imported database")
+}
+
+fn with_id(family: &str, id: &str) -> Value {
+    let mut p = patient(family);
+    p["id"] = json!(id);
+    p["identifier"] = json!([{"system": "http://example.org/mrn", "value": id}]);
+    p
+}
+
+fn ndjson(lines: &[String]) -> String {
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}
+
+fn read_report(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("report line {l}: {e}")))
+        .collect()
+}
+
+fn good_and_bad_ndjson_lines(backend: Backend) {
+    let Some((url, _db, work)) = setup(backend) else {
+        return;
+    };
+    let mut bad_gender = with_id("BadGender", "imp-bad");
+    bad_gender["gender"] = json!("x");
+    let mut enc = common::encounter("imp-1");
+    enc["id"] = json!("imp-enc-1");
+    let lines = vec![
+        with_id("Imported", "imp-1").to_string(),
+        "{not json".to_owned(),
+        with_id("Imported", "imp-2").to_string(),
+        String::new(),
+        bad_gender.to_string(),
+        enc.to_string(),
+        json!({"resourceType": "Observation", "id": "obs-1", "status": "final",
+               "code": {"text": "x"}})
+        .to_string(),
+        patient("NoIdGiven").to_string(),
+    ];
+    let file = work.path().join("Patient.ndjson");
+    std::fs::write(&file, ndjson(&lines)).unwrap();
+    let report = work.path().join("report.ndjson");
+    let (ok, out, err) = import(&url, &report, &[&file]);
+    assert!(!ok, "import with bad lines must fail: {out} {err}");
+    assert!(out.contains("imported 4 resources"), "stdout: {out}");
+    assert!(err.contains("3 resources failed"), "stderr: {err}");
+    let failures = read_report(&report);
+    let lines_failed: Vec<u64> = failures
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines_failed, [2, 5, 7], "{failures:?}");
+    for f in &failures {
+        assert!(
+            f["file"].as_str().unwrap().ends_with("Patient.ndjson"),
+            "{f}"
+        );
+        assert!(!f["reason"].as_str().unwrap().is_empty(), "{f}");
+    }
+    assert_eq!(failures[1]["expression"], "Patient.gender", "{failures:?}");
+    assert!(failures[1]["reason"].as_str().unwrap().contains("'x'"));
+    assert!(
+        failures[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Observation"),
+        "{failures:?}"
+    );
+    // The report names lines and reasons, never the content.
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(!text.contains("BadGender"), "{text}");
+
+    // The good lines are served.
+    let s = serve(backend, &url);
+    let p = s.get("Patient/imp-1");
+    p.assert_status(200);
+    assert_eq!(p.json()["name"][0]["family"], "Imported");
+    s.get("Patient/imp-2").assert_status(200);
+    s.get("Patient/imp-bad").assert_status(404);
+    s.get("Encounter/imp-enc-1").assert_status(200);
+    assert_eq!(count(&s, "Patient"), 3);
+    assert_eq!(count(&s, "Patient?family=imported"), 2);
+    assert_eq!(
+        count(&s, "Patient?identifier=http://example.org/mrn|imp-2"),
+        1
+    );
+    assert_eq!(
+        search_ids(&s, "Encounter?subject=Patient/imp-1"),
+        ["imp-enc-1"]
+    );
+    assert_eq!(count(&s, "Patient?family=NoIdGiven"), 1);
+    assert_eq!(
+        count(&s, "Patient?_has:Encounter:subject:status=finished"),
+        1
+    );
+    // Imported resources have a history like any other.
+    assert_eq!(s.history_all("Patient/imp-1/_history").len(), 1);
+}
+
+fn clean_ndjson_exits_zero_without_a_report(backend: Backend) {
+    let Some((url, _db, work)) = setup(backend) else {
+        return;
+    };
+    let lines: Vec<String> = (0..250)
+        .map(|i| with_id(&format!("Clean{}", i % 5), &format!("clean-{i}")).to_string())
+        .collect();
+    let file = work.path().join("Patient.ndjson");
+    std::fs::write(&file, ndjson(&lines)).unwrap();
+    let report = work.path().join("report.ndjson");
+    let (ok, out, err) = import(&url, &report, &[&file]);
+    assert!(ok, "{out} {err}");
+    assert!(out.contains("imported 250 resources"), "{out}");
+    assert!(out.contains("0 failed"), "{out}");
+    assert!(!report.exists(), "no report when nothing failed");
+    let s = serve(backend, &url);
+    assert_eq!(count(&s, "Patient"), 250);
+    assert_eq!(count(&s, "Patient?family=clean3"), 50);
+}
+
+fn bundle_files_are_imported(backend: Backend) {
+    let Some((url, _db, work)) = setup(backend) else {
+        return;
+    };
+    let transaction = json!({
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111",
+             "resource": patient("FromTransaction"),
+             "request": {"method": "POST", "url": "Patient"}},
+            {"fullUrl": "urn:uuid:22222222-2222-4222-8222-222222222222",
+             "resource": {
+                "resourceType": "Encounter", "status": "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+                "subject": {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"}},
+             "request": {"method": "POST", "url": "Encounter"}}
+        ]
+    });
+    let collection = json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "http://example.org/fhir/Patient/col-1", "resource": with_id("FromCollection", "col-1")},
+            {"fullUrl": "http://example.org/fhir/Patient/col-2", "resource": with_id("FromCollection", "col-2")}
+        ]
+    });
+    let document = json!({"resourceType": "Bundle", "type": "document"});
+    let t = work.path().join("transaction.json");
+    let c = work.path().join("collection.json");
+    let d = work.path().join("document.json");
+    std::fs::write(&t, transaction.to_string()).unwrap();
+    std::fs::write(&c, collection.to_string()).unwrap();
+    std::fs::write(&d, document.to_string()).unwrap();
+    let report = work.path().join("report.ndjson");
+    let (ok, out, err) = import(&url, &report, &[&t, &c, &d]);
+    // The document Bundle cannot be imported: reported, the rest loads.
+    assert!(!ok, "{out} {err}");
+    let failures = read_report(&report);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("document.json"));
+    assert!(
+        failures[0]["reason"].as_str().unwrap().contains("document"),
+        "{failures:?}"
+    );
+    let s = serve(backend, &url);
+    assert_eq!(count(&s, "Patient?family=FromTransaction"), 1);
+    assert_eq!(count(&s, "Patient?family=FromCollection"), 2);
+    s.get("Patient/col-1").assert_status(200);
+    assert_eq!(
+        count(&s, "Encounter?subject:Patient.family=FromTransaction"),
+        1,
+        "the urn:uuid reference was rewritten"
+    );
+}
+
+fn reimport_keeps_one_resource_per_id(backend: Backend) {
+    let Some((url, _db, work)) = setup(backend) else {
+        return;
+    };
+    let file = work.path().join("Patient.ndjson");
+    let report = work.path().join("report.ndjson");
+    let lines: Vec<String> = (0..10)
+        .map(|i| with_id("Again", &format!("again-{i}")).to_string())
+        .collect();
+    std::fs::write(&file, ndjson(&lines)).unwrap();
+    for _ in 0..2 {
+        let (ok, out, err) = import(&url, &report, &[&file]);
+        assert!(ok, "{out} {err}");
+    }
+    let s = serve(backend, &url);
+    assert_eq!(count(&s, "Patient"), 10);
+    let r = s.get("Patient/again-3");
+    r.assert_status(200);
+    assert!(r.etag_version() >= 1);
+}
+
+fn missing_file_fails_clearly(backend: Backend) {
+    let Some((url, _db, work)) = setup(backend) else {
+        return;
+    };
+    let missing = work.path().join("nope.ndjson");
+    let report = work.path().join("report.ndjson");
+    let (ok, out, err) = import(&url, &report, &[&missing]);
+    assert!(!ok, "{out} {err}");
+    assert!(err.contains("nope.ndjson"), "stderr: {err}");
+}
