@@ -28,6 +28,11 @@ backends!(
     post_search_form_body,
     hostile_values_match_literally,
     search_links_and_full_urls,
+    contact_address_and_boolean_parameters,
+    resource_level_parameters,
+    condition_dates_quantities_and_references,
+    include_iterate_and_wildcard,
+    total_and_count_edge_cases,
     #[ignore = "bug: paging with _sort=-_lastUpdated skips a resource updated while the client pages"]
     paging_sorted_by_last_updated_while_others_write,
     #[ignore = "bug: Encounter?subject=<absolute URL on this server's base> matches nothing; the relative form matches"]
@@ -1031,4 +1036,337 @@ fn search_links_and_full_urls(s: &Server) {
     s.req("HEAD", "Patient?family=smith")
         .send()
         .assert_status(200);
+}
+
+fn contact_address_and_boolean_parameters(s: &Server) {
+    let mut pop = Population::default();
+    let mut a = person("Contact", "Ann", Some("female"), Some("1970-01-01"), &[]);
+    a["telecom"] = json!([
+        {"system": "email", "value": "ann@example.org", "use": "work"},
+        {"system": "phone", "value": "+1-555-0100", "use": "home"}
+    ]);
+    a["address"] = json!([{"line": ["1 Main St"], "city": "Zürich", "postalCode": "8001",
+                           "country": "CH", "state": "ZH"}]);
+    a["deceasedBoolean"] = json!(false);
+    pop.add("ann", &s.create(&a));
+    let mut b = person("Contact", "Ben", Some("male"), Some("1971-01-01"), &[]);
+    b["telecom"] = json!([{"system": "phone", "value": "ann@example.org"}]);
+    b["address"] = json!([{"city": "Bern", "postalCode": "3000"}]);
+    b["deceasedDateTime"] = json!("2020-04-01T10:00:00Z");
+    pop.add("ben", &s.create(&b));
+    pop.add(
+        "cid",
+        &s.create(&person("Contact", "Cid", Some("male"), None, &[])),
+    );
+    // email is the telecom where system=email; phone where system=phone.
+    pop.expect(
+        s,
+        &query("Patient", &[("email", "ann@example.org")]),
+        &["ann"],
+    );
+    pop.expect(s, &query("Patient", &[("phone", "+1-555-0100")]), &["ann"]);
+    pop.expect(
+        s,
+        &query("Patient", &[("phone", "ann@example.org")]),
+        &["ben"],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("telecom", "ann@example.org")]),
+        &["ann", "ben"],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("telecom", "email|ann@example.org")]),
+        &["ann"],
+    );
+    // Address parts: string, accent-insensitive.
+    pop.expect(
+        s,
+        &query("Patient", &[("address-city", "zurich")]),
+        &["ann"],
+    );
+    pop.expect(s, &query("Patient", &[("address", "1 main")]), &["ann"]);
+    pop.expect(s, &query("Patient", &[("address", "main")]), &[]);
+    pop.expect(
+        s,
+        &query("Patient", &[("address:contains", "main")]),
+        &["ann"],
+    );
+    pop.expect(s, &query("Patient", &[("address", "bern")]), &["ben"]);
+    pop.expect(
+        s,
+        &query("Patient", &[("address-postalcode", "800")]),
+        &["ann"],
+    );
+    pop.expect(s, &query("Patient", &[("address-country", "ch")]), &["ann"]);
+    pop.expect(
+        s,
+        &query(
+            "Patient",
+            &[("address-city:missing", "true"), ("family", "contact")],
+        ),
+        &["cid"],
+    );
+    // deceased: true when deceasedBoolean true or a deceasedDateTime exists.
+    pop.expect(s, &query("Patient", &[("deceased", "true")]), &["ben"]);
+    pop.expect_some(
+        s,
+        &query("Patient", &[("deceased", "false")]),
+        &["ann"],
+        &["ben"],
+    );
+    pop.expect(s, &query("Patient", &[("death-date", "2020-04")]), &["ben"]);
+    pop.expect(
+        s,
+        &query("Patient", &[("death-date", "lt2020-04-01T10:00:00Z")]),
+        &[],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("death-date", "le2020-04-01T10:00:00Z")]),
+        &["ben"],
+    );
+}
+
+fn resource_level_parameters(s: &Server) {
+    let mut pop = Population::default();
+    let mut tagged = person("Meta", "Tagged", Some("other"), None, &[]);
+    tagged["meta"] = json!({
+        "tag": [{"system": "http://example.org/tags", "code": "vip"}],
+        "security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}],
+        "profile": ["http://example.org/StructureDefinition/special-patient"],
+        "source": "http://example.org/source#abc"
+    });
+    pop.add("tagged", &s.create(&tagged));
+    let before = s.create(&person("Meta", "Plain", Some("other"), None, &[]));
+    pop.add("plain", &before);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let later = s.create(&person("Meta", "Later", Some("other"), None, &[]));
+    pop.add("later", &later);
+    pop.expect(
+        s,
+        &query("Patient", &[("_tag", "http://example.org/tags|vip")]),
+        &["tagged"],
+    );
+    pop.expect(s, &query("Patient", &[("_tag", "vip")]), &["tagged"]);
+    pop.expect(
+        s,
+        &query("Patient", &[("_tag:not", "vip")]),
+        &["plain", "later"],
+    );
+    pop.expect(s, &query("Patient", &[("_security", "R")]), &["tagged"]);
+    pop.expect(
+        s,
+        &query(
+            "Patient",
+            &[(
+                "_profile",
+                "http://example.org/StructureDefinition/special-patient",
+            )],
+        ),
+        &["tagged"],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("_source", "http://example.org/source#abc")]),
+        &["tagged"],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("_id", pop.id("plain"))]),
+        &["plain"],
+    );
+    pop.expect(
+        s,
+        &query(
+            "Patient",
+            &[("_id", &format!("{},{}", pop.id("plain"), pop.id("later")))],
+        ),
+        &["plain", "later"],
+    );
+    // _lastUpdated with a prefix at the later resource's own instant.
+    let at = later["meta"]["lastUpdated"].as_str().unwrap();
+    pop.expect(
+        s,
+        &query("Patient", &[("_lastUpdated", &format!("ge{at}"))]),
+        &["later"],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("_lastUpdated", &format!("lt{at}"))]),
+        &["tagged", "plain"],
+    );
+    let day = &at[..10];
+    pop.expect(
+        s,
+        &query("Patient", &[("_lastUpdated", day)]),
+        &["tagged", "plain", "later"],
+    );
+    pop.expect(s, &query("Patient", &[("_lastUpdated", "lt2000")]), &[]);
+    // The stored tags are kept (and the subset tag is added only when subsetting).
+    let b = search(s, &query("Patient", &[("_tag", "vip")]));
+    let r = &entries_in_mode(&b, "match")[0]["resource"];
+    assert_eq!(r["meta"]["tag"].as_array().unwrap().len(), 1, "{r}");
+}
+
+fn condition_dates_quantities_and_references(s: &Server) {
+    let mut pop = Population::default();
+    let pat = s.create(&person(
+        "Cond",
+        "Pat",
+        Some("female"),
+        Some("1960-01-01"),
+        &[],
+    ));
+    let pid = pat["id"].as_str().unwrap().to_owned();
+    pop.add("pat", &pat);
+    let mut enc = visit(&pid, "AMB", "2023-01-01T10:00:00Z", "2023-01-01T10:45:00Z");
+    enc["length"] =
+        json!({"value": 45, "unit": "min", "system": "http://unitsofmeasure.org", "code": "min"});
+    enc["reasonCode"] =
+        json!([{"coding": [{"system": SNOMED, "code": "29857009"}], "text": "Chest pain"}]);
+    let enc = s.create(&enc);
+    pop.add("enc45", &enc);
+    let mut short = visit(&pid, "AMB", "2023-02-01T10:00:00Z", "2023-02-01T10:10:00Z");
+    short["length"] =
+        json!({"value": 10, "unit": "min", "system": "http://unitsofmeasure.org", "code": "min"});
+    pop.add("enc10", &s.create(&short));
+    let eid = pop.id("enc45").to_owned();
+    let mut c1 = diagnosis(&pid, "44054006", "Diabetes");
+    c1["onsetDateTime"] = json!("2015-06-01");
+    c1["recordedDate"] = json!("2015-06-03T09:00:00Z");
+    c1["encounter"] = json!({"reference": format!("Encounter/{eid}")});
+    c1["category"] = json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "problem-list-item"}]}]);
+    c1["verificationStatus"] = json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]});
+    pop.add("c_onset_date", &s.create(&c1));
+    let mut c2 = diagnosis(&pid, "38341003", "Hypertension");
+    c2["onsetPeriod"] = json!({"start": "2010-01-01", "end": "2012-12-31"});
+    c2["abatementDateTime"] = json!("2013-01-01");
+    c2["clinicalStatus"] = json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "resolved"}]});
+    pop.add("c_onset_period", &s.create(&c2));
+    let mut c3 = diagnosis(&pid, "195662009", "Acute viral pharyngitis");
+    c3["onsetAge"] =
+        json!({"value": 42, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"});
+    pop.add("c_onset_age", &s.create(&c3));
+
+    let q = |params: &[(&str, &str)]| query("Condition", params);
+    pop.expect(s, &q(&[("onset-date", "2015")]), &["c_onset_date"]);
+    pop.expect(s, &q(&[("onset-date", "2011")]), &[]);
+    pop.expect(
+        s,
+        &q(&[("onset-date", "ge2011-06-01")]),
+        &["c_onset_date", "c_onset_period"],
+    );
+    pop.expect(s, &q(&[("onset-date", "eb2013")]), &["c_onset_period"]);
+    pop.expect(s, &q(&[("recorded-date", "2015-06-03")]), &["c_onset_date"]);
+    pop.expect(s, &q(&[("abatement-date", "gt2012")]), &["c_onset_period"]);
+    pop.expect(
+        s,
+        &q(&[("clinical-status", "resolved")]),
+        &["c_onset_period"],
+    );
+    pop.expect(
+        s,
+        &q(&[("verification-status", "confirmed")]),
+        &["c_onset_date"],
+    );
+    pop.expect(
+        s,
+        &q(&[("category", "problem-list-item")]),
+        &["c_onset_date"],
+    );
+    pop.expect(
+        s,
+        &q(&[("encounter", &format!("Encounter/{eid}"))]),
+        &["c_onset_date"],
+    );
+    pop.expect(
+        s,
+        &q(&[("patient", &pid)]),
+        &["c_onset_date", "c_onset_period", "c_onset_age"],
+    );
+    // Quantities: number with prefixes, with and without system|code.
+    pop.expect(s, &q(&[("onset-age", "42")]), &["c_onset_age"]);
+    pop.expect(s, &q(&[("onset-age", "gt40||a")]), &["c_onset_age"]);
+    pop.expect(s, &q(&[("onset-age", "lt40")]), &[]);
+    let e = |params: &[(&str, &str)]| query("Encounter", params);
+    pop.expect(s, &e(&[("length", "gt30")]), &["enc45"]);
+    pop.expect(
+        s,
+        &e(&[("length", "le10|http://unitsofmeasure.org|min")]),
+        &["enc10"],
+    );
+    pop.expect(s, &e(&[("length", "45")]), &["enc45"]);
+    pop.expect(
+        s,
+        &e(&[("reason-code", &format!("{SNOMED}|29857009"))]),
+        &["enc45"],
+    );
+    pop.expect(s, &e(&[("reason-code:text", "chest")]), &["enc45"]);
+    // Reverse: Encounters with a Condition pointing at them.
+    pop.expect(
+        s,
+        "Encounter?_has:Condition:encounter:code=44054006",
+        &["enc45"],
+    );
+    let r = s.get(&q(&[("onset-age", "gtforty")]));
+    r.assert_outcome(400, "invalid");
+}
+
+fn include_iterate_and_wildcard(s: &Server) {
+    let pop = populate(s);
+    // Condition → (no encounter) subject Patient, then Patient ← Encounter via iterate.
+    let b = search(
+        s,
+        &format!(
+            "Condition?_id={}&_include=Condition:subject&_revinclude:iterate=Encounter:subject",
+            pop.id("c_diabetes")
+        ),
+    );
+    let ids: Vec<String> = entries_in_mode(&b, "include")
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), ids.iter().collect::<HashSet<_>>().len(), "{b}");
+    assert_eq!(
+        pop.keys(&ids),
+        ["mueller", "e_mueller1", "e_mueller2"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<BTreeSet<_>>(),
+        "{b}"
+    );
+    // _include=* follows every reference parameter of the matches.
+    let b = search(
+        s,
+        &format!("Encounter?_id={}&_include=*", pop.id("e_muller")),
+    );
+    let ids: Vec<String> = entries_in_mode(&b, "include")
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        pop.keys(&ids),
+        ["muller".to_owned()].into_iter().collect(),
+        "{b}"
+    );
+}
+
+fn total_and_count_edge_cases(s: &Server) {
+    populate(s);
+    let b = search(s, "Patient?family=muller&_total=none");
+    assert!(b.get("total").is_none(), "{b}");
+    let b = search(s, "Patient?family=muller&_total=accurate&_count=2");
+    assert_eq!(b["total"], 3);
+    assert_eq!(entries_in_mode(&b, "match").len(), 2);
+    // _count=0: no matches, and (with _total) the count.
+    let b = search(s, "Patient?family=muller&_count=0&_total=accurate");
+    assert!(entries_in_mode(&b, "match").is_empty(), "{b}");
+    assert_eq!(b["total"], 3, "{b}");
+    s.get("Patient?_count=-1").assert_outcome(400, "invalid");
+    s.get("Patient?_total=maybe").assert_outcome(400, "invalid");
+    // Repeated single-valued control parameters are refused.
+    s.get("Patient?_count=1&_count=2")
+        .assert_outcome(400, "invalid");
 }
