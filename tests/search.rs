@@ -33,6 +33,10 @@ backends!(
     condition_dates_quantities_and_references,
     include_iterate_and_wildcard,
     total_and_count_edge_cases,
+    nested_has_and_multi_level_chains,
+    escaped_separators_and_unicode_forms,
+    lenient_drops_malformed_values,
+    paging_with_missing_sort_values_and_deletes,
     #[ignore = "bug: paging with _sort=-_lastUpdated skips a resource updated while the client pages"]
     paging_sorted_by_last_updated_while_others_write,
     #[ignore = "bug: Encounter?subject=<absolute URL on this server's base> matches nothing; the relative form matches"]
@@ -1369,4 +1373,182 @@ fn total_and_count_edge_cases(s: &Server) {
     // Repeated single-valued control parameters are refused.
     s.get("Patient?_count=1&_count=2")
         .assert_outcome(400, "invalid");
+}
+
+fn nested_has_and_multi_level_chains(s: &Server) {
+    let mut pop = Population::default();
+    let a = s.create(&person("Chain", "Alpha", Some("female"), None, &[]));
+    let b = s.create(&person("Chain", "Beta", Some("male"), None, &[]));
+    pop.add("alpha", &a);
+    pop.add("beta", &b);
+    let ea = s.create(&visit(
+        a["id"].as_str().unwrap(),
+        "AMB",
+        "2024-01-01T00:00:00Z",
+        "2024-01-01T01:00:00Z",
+    ));
+    let eb = s.create(&visit(
+        b["id"].as_str().unwrap(),
+        "IMP",
+        "2024-01-02T00:00:00Z",
+        "2024-01-03T00:00:00Z",
+    ));
+    pop.add("ea", &ea);
+    pop.add("eb", &eb);
+    let mut c = diagnosis(a["id"].as_str().unwrap(), "44054006", "Diabetes");
+    c["encounter"] = json!({"reference": format!("Encounter/{}", ea["id"].as_str().unwrap())});
+    pop.add("ca", &s.create(&c));
+    let mut c = diagnosis(b["id"].as_str().unwrap(), "38341003", "Hypertension");
+    c["encounter"] = json!({"reference": format!("Encounter/{}", eb["id"].as_str().unwrap())});
+    pop.add("cb", &s.create(&c));
+    // Two-level chain: Condition → Encounter → Patient.
+    pop.expect(
+        s,
+        "Condition?encounter.subject:Patient.given=alpha",
+        &["ca"],
+    );
+    pop.expect(
+        s,
+        "Condition?encounter:Encounter.subject:Patient.gender=male",
+        &["cb"],
+    );
+    // Nested _has: Patients with an Encounter that a diabetes Condition points at.
+    pop.expect(
+        s,
+        "Patient?_has:Encounter:subject:_has:Condition:encounter:code=44054006",
+        &["alpha"],
+    );
+    pop.expect(
+        s,
+        "Patient?_has:Encounter:subject:_has:Condition:encounter:code=404",
+        &[],
+    );
+    // A chain combined with _include.
+    let bundle = search(
+        s,
+        "Condition?encounter.subject:Patient.given=beta&_include=Condition:encounter",
+    );
+    assert_eq!(entries_in_mode(&bundle, "match").len(), 1, "{bundle}");
+    assert_eq!(entries_in_mode(&bundle, "include").len(), 1, "{bundle}");
+}
+
+fn escaped_separators_and_unicode_forms(s: &Server) {
+    let mut pop = Population::default();
+    pop.add(
+        "pipe",
+        &s.create(&person("Sep", "Pipe", None, None, &[(MRN, "a|b")])),
+    );
+    pop.add(
+        "comma",
+        &s.create(&person("Sep", "Comma", None, None, &[(MRN, "a,b")])),
+    );
+    pop.add(
+        "dollar",
+        &s.create(&person("Sep", "Dollar", None, None, &[(MRN, "a$b")])),
+    );
+    pop.add(
+        "plain_a",
+        &s.create(&person("Sep", "PlainA", None, None, &[(MRN, "a")])),
+    );
+    // NFD: "u" followed by a combining diaeresis.
+    pop.add(
+        "nfd",
+        &s.create(&person("Kru\u{0308}ger", "Nfd", None, None, &[])),
+    );
+    pop.add("nfc", &s.create(&person("Krüger", "Nfc", None, None, &[])));
+    let q = |v: &str| query("Patient", &[("identifier", v)]);
+    pop.expect(s, &q(&format!("{MRN}|a\\|b")), &["pipe"]);
+    pop.expect(s, &q(&format!("{MRN}|a\\,b")), &["comma"]);
+    pop.expect(s, &q(&format!("{MRN}|a\\$b")), &["dollar"]);
+    pop.expect(
+        s,
+        &q(&format!("{MRN}|a,{MRN}|a\\,b")),
+        &["plain_a", "comma"],
+    );
+    pop.expect(s, &q("a\\,b"), &["comma"]);
+    // Both Unicode forms of Krüger are found by the plain, accent-free name.
+    pop.expect(
+        s,
+        &query("Patient", &[("family", "kruger")]),
+        &["nfd", "nfc"],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("family", "Krüger")]),
+        &["nfd", "nfc"],
+    );
+}
+
+fn lenient_drops_malformed_values(s: &Server) {
+    populate(s);
+    let r = s
+        .req(
+            "GET",
+            "Patient?family=muller&birthdate=notadate&_sort=nonsense",
+        )
+        .header("Prefer", "handling=lenient")
+        .send();
+    r.assert_status(200);
+    let b = r.json();
+    assert_eq!(entries_in_mode(&b, "match").len(), 3, "{b}");
+    let outcome = entries_in_mode(&b, "outcome");
+    assert_eq!(outcome.len(), 1, "{b}");
+    let text = helpers::diagnostics(&outcome[0]["resource"]);
+    assert!(
+        text.contains("birthdate") && text.contains("_sort"),
+        "{text}"
+    );
+    let self_link = link(&b, "self").unwrap();
+    assert!(
+        !self_link.contains("birthdate") && !self_link.contains("nonsense"),
+        "{self_link}"
+    );
+    // The self link of a lenient search, followed strictly, is valid.
+    search(s, &self_link);
+}
+
+fn paging_with_missing_sort_values_and_deletes(s: &Server) {
+    let mut ids = BTreeSet::new();
+    for i in 0..18 {
+        let birth = (i % 3 != 0).then(|| format!("19{:02}-01-01", 60 + i % 4));
+        let p = person(
+            "Sparse",
+            &format!("S{i:02}"),
+            Some("other"),
+            birth.as_deref(),
+            &[],
+        );
+        ids.insert(s.create(&p)["id"].as_str().unwrap().to_owned());
+    }
+    for path in [
+        "Patient?family=sparse&_sort=birthdate&_count=4",
+        "Patient?family=sparse&_sort=-birthdate&_count=4",
+        "Patient?family=sparse&_sort=birthdate,-given&_count=5",
+    ] {
+        let got = search_ids(s, path);
+        let unique: BTreeSet<String> = got.iter().cloned().collect();
+        assert_eq!(unique.len(), got.len(), "{path}: repeats");
+        assert_eq!(unique, ids, "{path}: skips");
+    }
+    // Deleting resources already seen must not shift the pages: none of the rest is skipped.
+    let mut seen: Vec<String> = Vec::new();
+    let mut url = "Patient?family=sparse&_sort=birthdate&_count=4".to_owned();
+    loop {
+        let b = search(s, &url);
+        let page: Vec<String> = entries_in_mode(&b, "match")
+            .iter()
+            .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+            .collect();
+        for id in &page {
+            s.delete(&format!("Patient/{id}")).assert_status(200);
+        }
+        seen.extend(page);
+        match link(&b, "next") {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    let unique: BTreeSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "repeats while deleting");
+    assert_eq!(unique, ids, "skips while deleting");
 }
