@@ -34,6 +34,8 @@ backends!(
     trailing_slash_and_non_bundle_bodies,
     transaction_read_and_search_entries_see_the_writes,
     patch_entries_are_refused_clearly,
+    oid_and_absolute_full_urls_are_rewritten,
+    entries_may_reference_resources_put_in_the_same_transaction,
     #[ignore = "bug (PostgreSQL): 8 concurrent transactions with the same ifNoneExist create several Patients; the re-check inside the transaction is exact only on SQLite (sqlite_only:: runs it there)"]
     concurrent_transactions_with_the_same_if_none_exist_create_once,
     #[ignore = "bug: a transaction entry failing validation is named only by expression; its diagnostics carry neither 'entry N' nor the fullUrl"]
@@ -968,4 +970,44 @@ fn patch_entries_are_refused_clearly(s: &Server) {
     let text = diagnostics(&r.json());
     assert!(text.contains("PATCH") && text.contains("entry 1"), "{text}");
     assert_nothing_named(s, "PatchSibling");
+}
+
+fn oid_and_absolute_full_urls_are_rewritten(s: &Server) {
+    let oid = "urn:oid:1.2.3.4.5";
+    let absolute = "http://other.example.org/fhir/Patient/remote-7";
+    let entries = vec![
+        post_entry(oid, patient("OidPatient")),
+        post_entry(absolute, patient("AbsolutePatient")),
+        post_entry(&uuid(1), encounter_of(oid)),
+        post_entry(&uuid(2), condition_of(absolute)),
+    ];
+    let b = transact(s, entries);
+    let e = b["entry"].as_array().unwrap();
+    let enc = s.get(&location_ref(&e[2])).json();
+    assert_eq!(
+        enc["subject"]["reference"],
+        location_ref(&e[0]).as_str(),
+        "{enc}"
+    );
+    let cond = s.get(&location_ref(&e[3])).json();
+    assert_eq!(
+        cond["subject"]["reference"],
+        location_ref(&e[1]).as_str(),
+        "{cond}"
+    );
+}
+
+fn entries_may_reference_resources_put_in_the_same_transaction(s: &Server) {
+    // The Encounter is processed (POST) before the Patient (PUT) it refers to.
+    let entries = vec![
+        post_entry(&uuid(1), encounter_of("Patient/put-in-tx")),
+        put_entry(
+            "Patient/put-in-tx",
+            json!({"resourceType": "Patient", "id": "put-in-tx", "gender": "female"}),
+        ),
+    ];
+    let b = transact(s, entries);
+    assert!(status_of(&b["entry"][0]).starts_with("201"), "{b}");
+    assert!(status_of(&b["entry"][1]).starts_with("201"), "{b}");
+    assert_eq!(count(s, "Encounter?subject=Patient/put-in-tx"), 1);
 }
