@@ -29,6 +29,7 @@ import_backends!(
     bundle_files_are_imported,
     reimport_keeps_one_resource_per_id,
     missing_file_fails_clearly,
+    failures_across_chunk_boundaries_are_reported_exactly,
 );
 
 /// Runs `custodian import` on `files` into `database_url`; returns status and output.
@@ -272,4 +273,60 @@ fn missing_file_fails_clearly(backend: Backend) {
     let (ok, out, err) = import(&url, &report, &[&missing]);
     assert!(!ok, "{out} {err}");
     assert!(err.contains("nope.ndjson"), "stderr: {err}");
+}
+
+/// More lines than one import transaction holds (2,000), with failures on both sides of the
+/// boundaries, an invalid id, CRLF line ends and blank lines.
+fn failures_across_chunk_boundaries_are_reported_exactly(backend: Backend) {
+    let Some((url, _db, work)) = setup(backend) else {
+        return;
+    };
+    let bad_lines = [1usize, 1999, 2000, 2001, 4000, 4500];
+    let mut text = String::new();
+    for line in 1..=4500usize {
+        let content = if bad_lines.contains(&line) {
+            if line == 2000 {
+                with_id("BadId", "not a valid id!").to_string()
+            } else {
+                let mut p = with_id("Bad", &format!("big-{line}"));
+                p["gender"] = json!("x");
+                p.to_string()
+            }
+        } else if line % 1000 == 500 {
+            String::new()
+        } else {
+            with_id("Big", &format!("big-{line}")).to_string()
+        };
+        text.push_str(&content);
+        text.push_str("\r\n");
+    }
+    let file = work.path().join("Patient.ndjson");
+    std::fs::write(&file, text).unwrap();
+    let report = work.path().join("report.ndjson");
+    let started = std::time::Instant::now();
+    let (ok, out, err) = import(&url, &report, &[&file]);
+    println!(
+        "{backend:?}: import of 4,500 lines in {:?}: {out}",
+        started.elapsed()
+    );
+    assert!(!ok, "{out} {err}");
+    let failed: Vec<usize> = read_report(&report)
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap() as usize)
+        .collect();
+    assert_eq!(failed, bad_lines, "{err}");
+    let blanks = (1..=4500usize)
+        .filter(|l| l % 1000 == 500 && !bad_lines.contains(l))
+        .count();
+    let loaded = 4500 - bad_lines.len() - blanks;
+    assert!(
+        out.contains(&format!("imported {loaded} resources")),
+        "{out}"
+    );
+    let s = serve(backend, &url);
+    assert_eq!(count(&s, "Patient") as usize, loaded);
+    s.get("Patient/big-1998").assert_status(200);
+    s.get("Patient/big-2002").assert_status(200);
+    s.get("Patient/big-1999").assert_status(404);
+    s.get("Patient/big-4499").assert_status(200);
 }
