@@ -36,6 +36,7 @@ backends!(
     patch_entries_are_refused_clearly,
     oid_and_absolute_full_urls_are_rewritten,
     entries_may_reference_resources_put_in_the_same_transaction,
+    absolute_request_urls_nested_conditional_references_and_batch_replays,
     #[ignore = "bug (PostgreSQL): 8 concurrent transactions with the same ifNoneExist create several Patients; the re-check inside the transaction is exact only on SQLite (sqlite_only:: runs it there)"]
     concurrent_transactions_with_the_same_if_none_exist_create_once,
     #[ignore = "bug: a transaction entry failing validation is named only by expression; its diagnostics carry neither 'entry N' nor the fullUrl"]
@@ -1010,4 +1011,58 @@ fn entries_may_reference_resources_put_in_the_same_transaction(s: &Server) {
     assert!(status_of(&b["entry"][0]).starts_with("201"), "{b}");
     assert!(status_of(&b["entry"][1]).starts_with("201"), "{b}");
     assert_eq!(count(s, "Encounter?subject=Patient/put-in-tx"), 1);
+}
+
+fn absolute_request_urls_nested_conditional_references_and_batch_replays(s: &Server) {
+    let target = s.create(&with_mrn("NestedTarget", "NEST-1"));
+    let target_ref = format!("Patient/{}", target["id"].as_str().unwrap());
+    // request.url absolute on this server's base.
+    let mut enc = encounter_of(&format!("Patient?identifier={}", enc_value("NEST-1")));
+    enc["extension"] = json!([{
+        "url": "http://example.org/fhir/StructureDefinition/companion",
+        "valueReference": {"reference": format!("Patient?identifier={}", enc_value("NEST-1"))}
+    }]);
+    let entries = vec![
+        json!({"resource": {"resourceType": "Patient", "id": "abs-url", "gender": "other"},
+               "request": {"method": "PUT", "url": format!("{}/Patient/abs-url", s.base)}}),
+        post_entry(&uuid(1), enc),
+    ];
+    let b = transact(s, entries);
+    assert_eq!(location_ref(&b["entry"][0]), "Patient/abs-url");
+    let stored = s.get(&location_ref(&b["entry"][1])).json();
+    assert_eq!(stored["subject"]["reference"], target_ref.as_str());
+    assert_eq!(
+        stored["extension"][0]["valueReference"]["reference"],
+        target_ref.as_str()
+    );
+    // request.url on another server is refused.
+    let entries = vec![json!({"resource": patient("Elsewhere"),
+        "request": {"method": "POST", "url": "http://elsewhere.example.org/fhir/Patient"}})];
+    post_bundle(s, &bundle("transaction", entries)).assert_status(400);
+    // A DELETE of something that never existed is not an error.
+    let b = transact(s, vec![request_entry("DELETE", "Patient/never-existed")]);
+    let st = status_of(&b["entry"][0]);
+    assert!(
+        st.starts_with("200") || st.starts_with("204") || st.starts_with("404"),
+        "{b}"
+    );
+    // ifNoneExist in a batch: the second post finds the first.
+    let make = || {
+        bundle(
+            "batch",
+            vec![json!({
+                "resource": with_mrn("BatchReplay", "BR-1"),
+                "request": {"method": "POST", "url": "Patient",
+                            "ifNoneExist": format!("identifier={}", enc_value("BR-1"))}
+            })],
+        )
+    };
+    let first = post_bundle(s, &make()).json();
+    assert!(status_of(&first["entry"][0]).starts_with("201"), "{first}");
+    let second = post_bundle(s, &make()).json();
+    assert!(
+        status_of(&second["entry"][0]).starts_with("200"),
+        "{second}"
+    );
+    assert_eq!(count(s, "Patient?identifier=BR-1"), 1);
 }

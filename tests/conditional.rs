@@ -18,6 +18,7 @@ backends!(
     conditional_delete_zero_one_two_matches,
     concurrent_conditional_creates_make_one_resource,
     concurrent_conditional_updates_make_one_resource,
+    deleted_resources_do_not_match_criteria,
 );
 
 const SYS: &str = "http://example.org/mrn";
@@ -283,4 +284,28 @@ fn concurrent_conditional_updates_make_one_resource(s: &Server) {
         "{statuses:?}"
     );
     assert_eq!(count(s, &path), 1);
+}
+
+fn deleted_resources_do_not_match_criteria(s: &Server) {
+    let old = s.create(&with_mrn("Old", "DEL-1"));
+    s.delete(&format!("Patient/{}", old["id"].as_str().unwrap()))
+        .assert_status(200);
+    // Conditional create: the deleted one does not count; a new one is created.
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", &criteria("DEL-1"))
+        .json(&with_mrn("New", "DEL-1"))
+        .send();
+    r.assert_status(201);
+    let new_id = r.json()["id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, old["id"].as_str().unwrap());
+    // Conditional update: updates the live one only.
+    let r = s.put(
+        &format!("Patient?{}", criteria("DEL-1")),
+        &with_mrn("Newer", "DEL-1"),
+    );
+    r.assert_status(200);
+    assert_eq!(r.json()["id"], new_id.as_str());
+    s.get(&format!("Patient/{}", old["id"].as_str().unwrap()))
+        .assert_status(410);
 }

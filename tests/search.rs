@@ -37,6 +37,7 @@ backends!(
     escaped_separators_and_unicode_forms,
     lenient_drops_malformed_values,
     paging_with_missing_sort_values_and_deletes,
+    index_follows_updates_deletes_and_patches,
     #[ignore = "bug: paging with _sort=-_lastUpdated skips a resource updated while the client pages"]
     paging_sorted_by_last_updated_while_others_write,
     #[ignore = "bug: Encounter?subject=<absolute URL on this server's base> matches nothing; the relative form matches"]
@@ -1551,4 +1552,53 @@ fn paging_with_missing_sort_values_and_deletes(s: &Server) {
     let unique: BTreeSet<String> = seen.iter().cloned().collect();
     assert_eq!(unique.len(), seen.len(), "repeats while deleting");
     assert_eq!(unique, ids, "skips while deleting");
+}
+
+fn index_follows_updates_deletes_and_patches(s: &Server) {
+    let p = s.create(&person(
+        "Before",
+        "Idx",
+        Some("female"),
+        Some("1990-01-01"),
+        &[(MRN, "IDX-1")],
+    ));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let c = s.create(&diagnosis(&id, "44054006", "Diabetes"));
+    assert_eq!(count(s, "Patient?family=before"), 1);
+    assert_eq!(count(s, "Patient?_has:Condition:subject:code=44054006"), 1);
+    // Update: the old values no longer match, the new ones do.
+    let mut changed = p.clone();
+    changed["name"][0]["family"] = json!("After");
+    changed["birthDate"] = json!("1991-02-02");
+    changed.as_object_mut().unwrap().remove("identifier");
+    s.update(&changed);
+    assert_eq!(count(s, "Patient?family=before"), 0);
+    assert_eq!(count(s, "Patient?family=after"), 1);
+    assert_eq!(count(s, "Patient?birthdate=1990"), 0);
+    assert_eq!(count(s, "Patient?birthdate=1991-02-02"), 1);
+    assert_eq!(count(s, "Patient?identifier=IDX-1"), 0);
+    assert_eq!(count(s, "Patient?identifier:missing=true"), 1);
+    // Patch.
+    let r = s
+        .req("PATCH", &format!("Patient/{id}"))
+        .body(
+            "application/json-patch+json",
+            r#"[{"op":"replace","path":"/gender","value":"male"}]"#,
+        )
+        .send();
+    r.assert_status(200);
+    assert_eq!(count(s, "Patient?gender=female"), 0);
+    assert_eq!(count(s, "Patient?gender=male"), 1);
+    // Deleting the Condition ends the _has match; deleting the Patient ends every match.
+    s.delete(&format!("Condition/{}", c["id"].as_str().unwrap()))
+        .assert_status(200);
+    assert_eq!(count(s, "Patient?_has:Condition:subject:code=44054006"), 0);
+    assert_eq!(count(s, "Condition?code=44054006"), 0);
+    s.delete(&format!("Patient/{id}")).assert_status(200);
+    assert_eq!(count(s, "Patient?family=after"), 0);
+    assert_eq!(count(s, "Patient"), 0);
+    assert_eq!(count(s, &format!("Patient?_id={id}")), 0);
+    // Brought back by a PUT, it matches again.
+    s.put(&format!("Patient/{id}"), &changed).assert_status(201);
+    assert_eq!(count(s, "Patient?family=after"), 1);
 }
