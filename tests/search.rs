@@ -756,6 +756,12 @@ fn paging_follows_next_without_skips_or_repeats(s: &Server) {
     // The last page has no next link.
     let last = search(s, "Patient?family=pager&_count=23");
     assert!(link(&last, "next").is_none(), "{last}");
+    // A cursor is bound to its query: reused with other criteria or another type, refused.
+    let cursor = next.split("_cursor=").nth(1).unwrap().to_owned();
+    s.get(&format!("Patient?family=writer&_count=5&_cursor={cursor}"))
+        .assert_outcome(400, "invalid");
+    s.get(&format!("Encounter?_count=5&_cursor={cursor}"))
+        .assert_outcome(400, "invalid");
     // A tampered cursor is refused, not run.
     let broken = format!(
         "{}&_cursor=AAAA{}",
