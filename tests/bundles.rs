@@ -37,6 +37,7 @@ backends!(
     oid_and_absolute_full_urls_are_rewritten,
     entries_may_reference_resources_put_in_the_same_transaction,
     absolute_request_urls_nested_conditional_references_and_batch_replays,
+    racing_transactions_with_the_same_if_match_one_wins,
     #[ignore = "bug (PostgreSQL): 8 concurrent transactions with the same ifNoneExist create several Patients; the re-check inside the transaction is exact only on SQLite (sqlite_only:: runs it there)"]
     concurrent_transactions_with_the_same_if_none_exist_create_once,
     #[ignore = "bug: a transaction entry failing validation is named only by expression; its diagnostics carry neither 'entry N' nor the fullUrl"]
@@ -1065,4 +1066,44 @@ fn absolute_request_urls_nested_conditional_references_and_batch_replays(s: &Ser
         "{second}"
     );
     assert_eq!(count(s, "Patient?identifier=BR-1"), 1);
+}
+
+fn racing_transactions_with_the_same_if_match_one_wins(s: &Server) {
+    let p = s.create(&patient("Contended"));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let results: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let mut v = p.clone();
+                v["name"][0]["given"] = json!([format!("Writer{i}")]);
+                let b = bundle(
+                    "transaction",
+                    vec![
+                        post_entry(&uuid(1), patient(&format!("SideEffect{i}"))),
+                        json!({"resource": v, "request": {"method": "PUT",
+                               "url": format!("Patient/{id}"), "ifMatch": "W/\"1\""}}),
+                    ],
+                );
+                scope.spawn(move || {
+                    let r = post_bundle(s, &b);
+                    (r.status, r.body)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let statuses: Vec<u16> = results.iter().map(|(st, _)| *st).collect();
+    assert_eq!(
+        statuses.iter().filter(|st| **st == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|st| matches!(st, 200 | 409 | 412)),
+        "{results:?}"
+    );
+    let r = s.get(&format!("Patient/{id}"));
+    assert_eq!(r.etag_version(), 2);
+    // Only the winner's side effect exists.
+    assert_eq!(count(s, "Patient?family=SideEffect"), 1);
 }
