@@ -38,6 +38,7 @@ backends!(
     lenient_drops_malformed_values,
     paging_with_missing_sort_values_and_deletes,
     index_follows_updates_deletes_and_patches,
+    include_limit_is_stated_and_page_size_is_clamped,
     #[ignore = "bug: paging with _sort=-_lastUpdated skips a resource updated while the client pages"]
     paging_sorted_by_last_updated_while_others_write,
     #[ignore = "bug: Encounter?subject=<absolute URL on this server's base> matches nothing; the relative form matches"]
@@ -1607,4 +1608,59 @@ fn index_follows_updates_deletes_and_patches(s: &Server) {
     // Brought back by a PUT, it matches again.
     s.put(&format!("Patient/{id}"), &changed).assert_status(201);
     assert_eq!(count(s, "Patient?family=after"), 1);
+}
+
+fn include_limit_is_stated_and_page_size_is_clamped(s: &Server) {
+    let p = s.create(&person("Busy", "Many", Some("male"), None, &[]));
+    let pid = p["id"].as_str().unwrap().to_owned();
+    let entries: Vec<Value> = (0..1005)
+        .map(|i| {
+            json!({
+                "fullUrl": format!("urn:uuid:00000000-0000-4000-8000-{i:012}"),
+                "resource": visit(&pid, "AMB", "2020-01-01T00:00:00Z", "2020-01-01T01:00:00Z"),
+                "request": {"method": "POST", "url": "Encounter"}
+            })
+        })
+        .collect();
+    let r = s.post(
+        "",
+        &json!({"resourceType": "Bundle", "type": "transaction", "entry": entries}),
+    );
+    r.assert_status(200);
+    // 1,005 Encounters to include for one Patient: all of them, or a stated cut.
+    let b = search(
+        s,
+        &format!("Patient?_id={pid}&_revinclude=Encounter:subject"),
+    );
+    let included = entries_in_mode(&b, "include").len();
+    let outcome = entries_in_mode(&b, "outcome");
+    if included < 1005 {
+        assert_eq!(
+            outcome.len(),
+            1,
+            "{included} included and no outcome says so"
+        );
+        let issue = &outcome[0]["resource"]["issue"][0];
+        assert_eq!(issue["code"], "too-costly", "{issue}");
+        assert_eq!(issue["severity"], "warning", "{issue}");
+    }
+    let ids: HashSet<String> = entries_in_mode(&b, "include")
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), included, "an included resource repeated");
+    // Default page size, and a huge _count is clamped, with a next link for the rest.
+    let b = search(s, "Encounter");
+    let default_page = entries_in_mode(&b, "match").len();
+    assert!(default_page > 0 && default_page < 1005, "{default_page}");
+    assert!(link(&b, "next").is_some());
+    let b = search(s, "Encounter?_count=100000");
+    let page = entries_in_mode(&b, "match").len();
+    if page < 1005 {
+        assert!(
+            link(&b, "next").is_some(),
+            "a clamped page must link to the rest"
+        );
+    }
+    assert_eq!(search_ids(s, "Encounter?_count=100000").len(), 1005);
 }
