@@ -9,7 +9,7 @@ use crate::core::subset::Subset;
 use crate::core::{FhirError, HistoryRequest, WriteOptions};
 use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Payload};
+use actix_web::web::{Data, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use custodian_search::query::Handling;
 use custodian_store::DeleteOutcome;
@@ -30,13 +30,9 @@ pub async fn metadata(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     response::value(StatusCode::OK, &statement, call.output)
 }
 
-pub async fn read(
-    req: HttpRequest,
-    state: Data<AppState>,
-    path: Path<(String, String)>,
-) -> HttpResponse {
+pub async fn read(req: HttpRequest, state: Data<AppState>, path: (String, String)) -> HttpResponse {
     let call = call!(req, state);
-    let (resource_type, id) = path.into_inner();
+    let (resource_type, id) = path;
     let fhir = state.fhir.clone();
     match blocking(move || fhir.read(&resource_type, &id)).await {
         Ok(r) => {
@@ -71,10 +67,10 @@ fn respond_read(call: &Call, mut r: custodian_store::StoredResource) -> HttpResp
 pub async fn vread(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<(String, String, String)>,
+    path: (String, String, String),
 ) -> HttpResponse {
     let call = call!(req, state);
-    let (resource_type, id, version) = path.into_inner();
+    let (resource_type, id, version) = path;
     let fhir = state.fhir.clone();
     match blocking(move || fhir.vread(&resource_type, &id, &version)).await {
         Ok(r) => respond_read(&call, r),
@@ -85,7 +81,7 @@ pub async fn vread(
 pub async fn create(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<String>,
+    path: String,
     payload: Payload,
 ) -> HttpResponse {
     let call = call!(req, state);
@@ -101,7 +97,7 @@ pub async fn create(
         Ok(b) => b,
         Err(e) => return call.fail(&e),
     };
-    let resource_type = path.into_inner();
+    let resource_type = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     let Some(criteria) = criteria else {
         return match blocking(move || fhir.create(&ctx, &resource_type, &body)).await {
@@ -134,17 +130,17 @@ pub async fn create(
 }
 
 /// `GET [base]/[type]?...`
-pub async fn search(req: HttpRequest, state: Data<AppState>, path: Path<String>) -> HttpResponse {
+pub async fn search(req: HttpRequest, state: Data<AppState>, path: String) -> HttpResponse {
     let call = call!(req, state);
     let params = call.query.clone();
-    run_search(call, state, path.into_inner(), params).await
+    run_search(call, state, path, params).await
 }
 
 /// `POST [base]/[type]/_search` with a form body (and perhaps a query string too).
 pub async fn search_post(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<String>,
+    path: String,
     payload: Payload,
 ) -> HttpResponse {
     let call = call!(req, state);
@@ -166,7 +162,7 @@ pub async fn search_post(
         Err(e) => return call.fail(&FhirError::bad_request(format!("malformed form body: {e}"))),
     };
     params.extend(call.query.iter().cloned());
-    run_search(call, state, path.into_inner(), params).await
+    run_search(call, state, path, params).await
 }
 
 async fn run_search(
@@ -190,7 +186,7 @@ async fn run_search(
 pub async fn conditional_update(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<String>,
+    path: String,
     payload: Payload,
 ) -> HttpResponse {
     let call = call!(req, state);
@@ -203,7 +199,7 @@ pub async fn conditional_update(
         Ok(b) => b,
         Err(e) => return call.fail(&e),
     };
-    let resource_type = path.into_inner();
+    let resource_type = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     match blocking(move || {
         fhir.conditional_update(&ctx, &resource_type, &criteria, &body, &options)
@@ -226,11 +222,11 @@ pub async fn conditional_update(
 pub async fn conditional_delete(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<String>,
+    path: String,
 ) -> HttpResponse {
     let call = call!(req, state);
     let criteria = req.query_string().to_owned();
-    let resource_type = path.into_inner();
+    let resource_type = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     match blocking(move || fhir.conditional_delete(&ctx, &resource_type, &criteria)).await {
         Ok(outcome) => deleted(&call, outcome),
@@ -241,7 +237,7 @@ pub async fn conditional_delete(
 pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<(String, String)>,
+    path: (String, String),
     payload: Payload,
 ) -> HttpResponse {
     let call = call!(req, state);
@@ -253,7 +249,7 @@ pub async fn update(
         Ok(b) => b,
         Err(e) => return call.fail(&e),
     };
-    let (resource_type, id) = path.into_inner();
+    let (resource_type, id) = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     match blocking(move || fhir.update(&ctx, &resource_type, &id, &body, &options)).await {
         Ok(w) => response::written(
@@ -271,7 +267,7 @@ pub async fn update(
 pub async fn patch(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<(String, String)>,
+    path: (String, String),
     payload: Payload,
 ) -> HttpResponse {
     let call = call!(req, state);
@@ -283,7 +279,7 @@ pub async fn patch(
         Ok(b) => b,
         Err(e) => return call.fail(&e),
     };
-    let (resource_type, id) = path.into_inner();
+    let (resource_type, id) = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     match blocking(move || fhir.patch_json(&ctx, &resource_type, &id, &body, &options)).await {
         Ok(w) => response::written(
@@ -301,14 +297,14 @@ pub async fn patch(
 pub async fn delete(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<(String, String)>,
+    path: (String, String),
 ) -> HttpResponse {
     let call = call!(req, state);
     let options = match negotiate::if_match(&req) {
         Ok(if_match) => WriteOptions { if_match },
         Err(e) => return call.fail(&e),
     };
-    let (resource_type, id) = path.into_inner();
+    let (resource_type, id) = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     match blocking(move || fhir.delete(&ctx, &resource_type, &id, &options)).await {
         Ok(outcome) => deleted(&call, outcome),
@@ -335,18 +331,14 @@ fn deleted(call: &Call, outcome: DeleteOutcome) -> HttpResponse {
 pub async fn history_instance(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<(String, String)>,
+    path: (String, String),
 ) -> HttpResponse {
-    let (resource_type, id) = path.into_inner();
+    let (resource_type, id) = path;
     history(req, state, Some(resource_type), Some(id)).await
 }
 
-pub async fn history_type(
-    req: HttpRequest,
-    state: Data<AppState>,
-    path: Path<String>,
-) -> HttpResponse {
-    history(req, state, Some(path.into_inner()), None).await
+pub async fn history_type(req: HttpRequest, state: Data<AppState>, path: String) -> HttpResponse {
+    history(req, state, Some(path), None).await
 }
 
 pub async fn history_system(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
@@ -374,16 +366,19 @@ async fn history(
 }
 
 /// Routes that exist but not for this method: 405 with `Allow` (RFC 9110).
-pub async fn method_not_allowed(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
+pub async fn method_not_allowed(
+    req: HttpRequest,
+    state: Data<AppState>,
+    allow: &'static str,
+) -> HttpResponse {
     let call = call!(req, state);
-    let pattern = req.match_pattern().unwrap_or_default();
     let mut response = call.fail(&FhirError::MethodNotAllowed(format!(
         "{} is not allowed on this path",
         req.method()
     )));
-    if let Ok(allow) = header::HeaderValue::from_str(super::allowed_methods(&pattern)) {
-        response.headers_mut().insert(header::ALLOW, allow);
-    }
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
     response
 }
 
@@ -418,19 +413,19 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 pub async fn validate_type(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<String>,
+    path: String,
     payload: Payload,
 ) -> HttpResponse {
-    validate(req, state, path.into_inner(), None, payload).await
+    validate(req, state, path, None, payload).await
 }
 
 pub async fn validate_instance(
     req: HttpRequest,
     state: Data<AppState>,
-    path: Path<(String, String)>,
+    path: (String, String),
     payload: Payload,
 ) -> HttpResponse {
-    let (resource_type, id) = path.into_inner();
+    let (resource_type, id) = path;
     validate(req, state, resource_type, Some(id), payload).await
 }
 

@@ -9,8 +9,10 @@ use crate::core::Fhir;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage};
+use actix_web::web::{Data, Payload};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use call::RequestId;
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,95 +29,81 @@ pub struct AppState {
 
 /// Registers the FHIR API under `base_path` and the health endpoints at the root.
 pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
-    use handlers::*;
-    let not_allowed = || web::route().to(method_not_allowed);
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
+    cfg.route("/healthz", web::get().to(handlers::healthz))
+        .route("/readyz", web::get().to(handlers::readyz))
         .service(
             web::scope(base_path)
-                .service(
-                    web::resource(["", "/"])
-                        .route(web::post().to(bundle))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/metadata")
-                        .route(web::get().to(metadata))
-                        .route(web::head().to(metadata))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/_history")
-                        .route(web::get().to(history_system))
-                        .route(web::head().to(history_system))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/{type}/_search")
-                        .route(web::post().to(search_post))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/{type}/_history")
-                        .route(web::get().to(history_type))
-                        .route(web::head().to(history_type))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/{type}/{id}/_history")
-                        .route(web::get().to(history_instance))
-                        .route(web::head().to(history_instance))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/{type}/{id}/_history/{vid}")
-                        .route(web::get().to(vread))
-                        .route(web::head().to(vread))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/{type}/$validate")
-                        .route(web::post().to(validate_type))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/{type}/{id}/$validate")
-                        .route(web::post().to(validate_instance))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/{type}")
-                        .route(web::get().to(search))
-                        .route(web::head().to(search))
-                        .route(web::post().to(create))
-                        .route(web::put().to(conditional_update))
-                        .route(web::delete().to(conditional_delete))
-                        .default_service(not_allowed()),
-                )
-                .service(
-                    web::resource("/{type}/{id}")
-                        .route(web::get().to(read))
-                        .route(web::head().to(read))
-                        .route(web::put().to(update))
-                        .route(web::patch().to(patch))
-                        .route(web::delete().to(delete))
-                        .default_service(not_allowed()),
-                )
-                .default_service(web::route().to(not_found)),
+                .service(web::resource(["", "/"]).to(dispatch))
+                .service(web::resource("/{tail:.*}").to(dispatch)),
         )
-        .default_service(web::route().to(not_found));
+        .default_service(web::route().to(handlers::not_found));
 }
 
-/// The methods each route answers (the `Allow` header of a 405).
-pub(crate) fn allowed_methods(pattern: &str) -> &'static str {
-    let tail = pattern.rsplit('/').next().unwrap_or_default();
-    match tail {
-        "metadata" | "_history" | "{vid}" => "GET, HEAD",
-        "_search" | "$validate" => "POST",
-        "{type}" => "GET, HEAD, POST, PUT, DELETE",
-        "{id}" => "GET, HEAD, PUT, PATCH, DELETE",
-        _ => "POST",
+/// The interaction a request asks for, by its path's shape and method (http.html). One match
+/// instead of a pattern per route: the router then evaluates a single pattern per request.
+async fn dispatch(req: HttpRequest, state: Data<AppState>, payload: Payload) -> HttpResponse {
+    use handlers::*;
+    let tail = req.match_info().get("tail").unwrap_or_default().to_owned();
+    let segments: Vec<&str> = tail.split('/').filter(|s| !s.is_empty()).collect();
+    let owned = |i: usize| segments.get(i).map(|s| (*s).to_owned()).unwrap_or_default();
+    let method = req.method().clone();
+    let get = method == Method::GET || method == Method::HEAD;
+    let (route, allow): (&'static str, &'static str) = match segments.as_slice() {
+        [] => ("[base]", "POST"),
+        ["metadata"] => ("metadata", "GET, HEAD"),
+        ["_history"] => ("[base]/_history", "GET, HEAD"),
+        [_] => ("[type]", "GET, HEAD, POST, PUT, DELETE"),
+        [_, "_search"] => ("[type]/_search", "POST"),
+        [_, "_history"] => ("[type]/_history", "GET, HEAD"),
+        [_, "$validate"] => ("[type]/$validate", "POST"),
+        [_, _] => ("[type]/[id]", "GET, HEAD, PUT, PATCH, DELETE"),
+        [_, _, "_history"] => ("[type]/[id]/_history", "GET, HEAD"),
+        [_, _, "$validate"] => ("[type]/[id]/$validate", "POST"),
+        [_, _, "_history", _] => ("[type]/[id]/_history/[vid]", "GET, HEAD"),
+        _ => return not_found(req, state).await,
+    };
+    req.extensions_mut().insert(Route(route));
+    match (route, method.as_str()) {
+        ("[base]", "POST") => bundle(req, state, payload).await,
+        ("metadata", _) if get => metadata(req, state).await,
+        ("[base]/_history", _) if get => history_system(req, state).await,
+        ("[type]", _) if get => search(req, state, owned(0)).await,
+        ("[type]", "POST") => create(req, state, owned(0), payload).await,
+        ("[type]", "PUT") => conditional_update(req, state, owned(0), payload).await,
+        ("[type]", "DELETE") => conditional_delete(req, state, owned(0)).await,
+        ("[type]/_search", "POST") => search_post(req, state, owned(0), payload).await,
+        ("[type]/_history", _) if get => history_type(req, state, owned(0)).await,
+        ("[type]/$validate", "POST") => validate_type(req, state, owned(0), payload).await,
+        ("[type]/[id]", _) if get => read(req, state, (owned(0), owned(1))).await,
+        ("[type]/[id]", "PUT") => update(req, state, (owned(0), owned(1)), payload).await,
+        ("[type]/[id]", "PATCH") => patch(req, state, (owned(0), owned(1)), payload).await,
+        ("[type]/[id]", "DELETE") => delete(req, state, (owned(0), owned(1))).await,
+        ("[type]/[id]/_history", _) if get => {
+            history_instance(req, state, (owned(0), owned(1))).await
+        }
+        ("[type]/[id]/$validate", "POST") => {
+            validate_instance(req, state, (owned(0), owned(1)), payload).await
+        }
+        ("[type]/[id]/_history/[vid]", _) if get => {
+            vread(req, state, (owned(0), owned(1), owned(3))).await
+        }
+        _ => method_not_allowed(req, state, allow).await,
     }
+}
+
+/// The FHIR interaction a request was routed to, for the log line.
+#[derive(Debug, Clone, Copy)]
+struct Route(&'static str);
+
+/// A request id unique to this process run: a random prefix drawn once, and a counter. A
+/// random UUID per request would cost a getrandom system call each time.
+fn next_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_owned());
+    format!("{prefix}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Gives each request an id (the client's `X-Request-Id` when sane) and logs one line per
@@ -135,15 +123,16 @@ pub async fn request_log(
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(next_request_id);
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     let started = Instant::now();
     let mut res = next.call(req).await?;
     let route = res
         .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(no route)".to_owned());
+        .extensions()
+        .get::<Route>()
+        .map_or("(none)", |r| r.0);
     let status = res.status().as_u16();
     tracing::info!(
         request_id = %request_id,
