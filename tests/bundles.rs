@@ -909,6 +909,18 @@ fn transaction_read_and_search_entries_see_the_writes(s: &Server) {
     let found = &b["entry"][0]["resource"];
     assert_eq!(found["type"], "searchset", "{b}");
     assert_eq!(found["entry"].as_array().map(Vec::len), Some(1), "{b}");
+    // A read of a resource the same transaction PUTs sees the new version.
+    let p = s.create(&patient("ReadAfterPut"));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let mut v2 = p.clone();
+    v2["active"] = json!(false);
+    let entries = vec![
+        request_entry("GET", &format!("Patient/{id}")),
+        put_entry(&format!("Patient/{id}"), v2),
+    ];
+    let b = transact(s, entries);
+    assert_eq!(b["entry"][0]["resource"]["meta"]["versionId"], "2", "{b}");
+    assert_eq!(b["entry"][0]["resource"]["active"], false, "{b}");
 }
 
 fn concurrent_transactions_with_the_same_if_none_exist_create_once(s: &Server) {

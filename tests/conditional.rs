@@ -19,6 +19,7 @@ backends!(
     concurrent_conditional_creates_make_one_resource,
     concurrent_conditional_updates_make_one_resource,
     deleted_resources_do_not_match_criteria,
+    criteria_with_chains_and_has,
     #[ignore = "bug (PostgreSQL): a NUL byte in If-None-Exist / conditional criteria is a 500 (invalid byte sequence for UTF8)"]
     nul_bytes_in_content_and_criteria_are_client_errors,
 );
@@ -356,4 +357,32 @@ fn nul_bytes_in_content_and_criteria_are_client_errors(s: &Server) {
         r.status,
         r.body
     );
+}
+
+fn criteria_with_chains_and_has(s: &Server) {
+    let p = s.create(&with_mrn("Chained", "CH-1"));
+    let pid = p["id"].as_str().unwrap().to_owned();
+    let crit = format!(
+        "subject:Patient.identifier={}&class=AMB",
+        enc(&format!("{SYS}|CH-1"))
+    );
+    let r = s
+        .req("POST", "Encounter")
+        .header("If-None-Exist", &crit)
+        .json(&common::encounter(&pid))
+        .send();
+    r.assert_status(201);
+    let r = s
+        .req("POST", "Encounter")
+        .header("If-None-Exist", &crit)
+        .json(&common::encounter(&pid))
+        .send();
+    r.assert_status(200);
+    assert_eq!(count(s, "Encounter"), 1);
+    // _has in an update's criteria: the Patient that has that Encounter.
+    let mut changed = with_mrn("ChainedUpdated", "CH-1");
+    changed["active"] = json!(false);
+    let r = s.put("Patient?_has:Encounter:subject:class=AMB", &changed);
+    r.assert_status(200);
+    assert_eq!(r.json()["id"], pid.as_str());
 }

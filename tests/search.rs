@@ -40,6 +40,7 @@ backends!(
     index_follows_updates_deletes_and_patches,
     include_limit_is_stated_and_page_size_is_clamped,
     odd_queries_are_answered_never_500,
+    summary_text_data_and_lenient_post,
     #[ignore = "bug (PostgreSQL): a NUL byte in a search value (Patient?family=%00) is a 500: 'invalid byte sequence for encoding UTF8: 0x00'"]
     nul_byte_in_a_search_value_is_a_client_error,
     #[ignore = "bug (PostgreSQL): ANDed family= parameters: 100 take ~0.85 s, 200 take 13-20 s (SQLite: 0.2 s); the plan explodes, one request holds the database"]
@@ -1819,4 +1820,33 @@ fn many_and_parameters_answer_quickly(s: &Server) {
             "{n} parameters took {took:?}"
         );
     }
+}
+
+fn summary_text_data_and_lenient_post(s: &Server) {
+    let mut p = person("Narrated", "Nora", Some("female"), None, &[]);
+    p["text"] = json!({"status": "generated",
+        "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Nora Narrated</div>"});
+    s.create(&p);
+    let b = search(s, "Patient?family=narrated&_summary=text");
+    let r = &entries_in_mode(&b, "match")[0]["resource"];
+    assert!(r.get("text").is_some() && r.get("name").is_none(), "{r}");
+    let b = search(s, "Patient?family=narrated&_summary=data");
+    let r = &entries_in_mode(&b, "match")[0]["resource"];
+    assert!(r.get("text").is_none() && r.get("name").is_some(), "{r}");
+    let b = search(s, "Patient?family=narrated&_summary=false");
+    let r = &entries_in_mode(&b, "match")[0]["resource"];
+    assert!(r.get("text").is_some() && r.get("name").is_some(), "{r}");
+    // Lenient handling applies to POST _search too.
+    let r = s
+        .req("POST", "Patient/_search")
+        .header("Prefer", "handling=lenient")
+        .body(
+            "application/x-www-form-urlencoded",
+            "family=narrated&unknown=1",
+        )
+        .send();
+    r.assert_status(200);
+    let b = r.json();
+    assert_eq!(entries_in_mode(&b, "match").len(), 1, "{b}");
+    assert_eq!(entries_in_mode(&b, "outcome").len(), 1, "{b}");
 }
