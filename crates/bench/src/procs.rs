@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::BenchError;
 
+/// Set when the server could not be rebuilt and an existing binary is measured.
+pub static BUILD_WARNING: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 fn spawn_err(program: &Path) -> impl Fn(std::io::Error) -> BenchError + '_ {
     move |source| BenchError::Spawn {
         program: program.display().to_string(),
@@ -37,7 +40,13 @@ pub fn custodian_binary(explicit: Option<&Path>, repo: &Path) -> Result<PathBuf,
             .status()
             .map_err(spawn_err(Path::new(&cargo)))?;
         if !status.success() {
-            return Err(BenchError::Setup("building custodian failed".into()));
+            eprintln!(
+                "warning: building custodian failed (another change in progress?); using the existing binary if there is one"
+            );
+            *BUILD_WARNING.lock().map_err(|_| BenchError::Setup("lock".into()))? = Some(
+                "`cargo build -p custodian-server` failed during the run: the existing release binary was measured"
+                    .into(),
+            );
         }
     }
     let exe =
@@ -142,6 +151,26 @@ impl Server {
                     "custodian serve did not start:\n{tail}"
                 )))
             }
+        }
+    }
+
+    /// How the server ended, if it is no longer running (it should run until `stop`).
+    pub fn exited(&mut self) -> Option<String> {
+        use std::os::unix::process::ExitStatusExt;
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(match (status.code(), status.signal()) {
+                (Some(code), _) => format!("exited with status {code}"),
+                (None, Some(sig)) => format!(
+                    "killed by signal {sig}{}",
+                    if status.core_dumped() {
+                        " (core dumped)"
+                    } else {
+                        ""
+                    }
+                ),
+                _ => format!("ended: {status}"),
+            }),
+            _ => None,
         }
     }
 

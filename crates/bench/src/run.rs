@@ -196,6 +196,7 @@ struct Ctx {
     duration: Duration,
     seed: u64,
     use_wrk: bool,
+    run_dir: PathBuf,
     ids_file: PathBuf,
     ids: Vec<String>,
     patient_ids: Vec<String>,
@@ -504,13 +505,12 @@ fn load_by_transactions(base: &str, seed: u64, patients: u64) -> (Measured, Vec<
 }
 
 fn all(args: AllArgs) -> Result<(), BenchError> {
-    let started = chrono::Utc::now();
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let repo = repo_root();
     let out_dir = args
         .out_dir
         .clone()
         .unwrap_or_else(|| repo.join("target").join("bench"));
-    let stamp = started.format("%Y%m%dT%H%M%SZ").to_string();
     let run_dir = out_dir.join(format!("run-{stamp}"));
     std::fs::create_dir_all(&run_dir).map_err(|source| BenchError::Io {
         path: run_dir.clone(),
@@ -540,9 +540,22 @@ fn all(args: AllArgs) -> Result<(), BenchError> {
     } else {
         "built-in driver (ureq, one thread per connection) for every workload; wrk not installed"
     };
+    // Build (or find) the server first: a stale binary must never be measured, and the build
+    // must not overlap the measurements.
+    let custodian_bin = match &args.target {
+        Some(_) => None,
+        None => Some(procs::custodian_binary(
+            args.custodian_bin.as_deref(),
+            &repo,
+        )?),
+    };
+    let started = chrono::Utc::now();
     let mut machine = sys::machine();
-    let commit = sys::git_commit(&repo);
     let mut notes = Vec::new();
+    if let Some(w) = procs::BUILD_WARNING.lock().ok().and_then(|w| w.clone()) {
+        notes.push(w);
+    }
+    let commit = sys::git_commit(&repo);
     let mut results = Vec::new();
 
     // Data.
@@ -602,6 +615,7 @@ fn all(args: AllArgs) -> Result<(), BenchError> {
         duration,
         seed: args.seed,
         use_wrk,
+        run_dir: run_dir.clone(),
         ids_file: data_dir.join("ids.txt"),
         ids: Vec::new(),
         patient_ids: Vec::new(),
@@ -651,7 +665,9 @@ fn all(args: AllArgs) -> Result<(), BenchError> {
             ctx.ids = ids;
         }
         None => {
-            let bin = procs::custodian_binary(args.custodian_bin.as_deref(), &repo)?;
+            let Some(bin) = custodian_bin.as_deref() else {
+                return Err(BenchError::Setup("no custodian binary".into()));
+            };
             let db = match (&args.database_url, args.backend) {
                 (Some(url), _) => url.clone(),
                 (None, Backend::Sqlite) => {
@@ -677,7 +693,7 @@ fn all(args: AllArgs) -> Result<(), BenchError> {
             ));
             let files = generate::ndjson_files(&data_dir);
             let report_file = run_dir.join("import-failures.ndjson");
-            match procs::run_import(&bin, &db, &files, &report_file) {
+            match procs::run_import(bin, &db, &files, &report_file) {
                 Ok(run) => {
                     let mut m = Measured {
                         workload: "import (NDJSON)".into(),
@@ -722,7 +738,7 @@ fn all(args: AllArgs) -> Result<(), BenchError> {
                     });
                 }
             }
-            let s = Server::start(&bin, &db, &run_dir.join("server.log"), args.workers)?;
+            let s = Server::start(bin, &db, &run_dir.join("server.log"), args.workers)?;
             log(&format!(
                 "custodian serving on {} (pid {})",
                 s.base_url, s.pid
@@ -754,83 +770,17 @@ fn all(args: AllArgs) -> Result<(), BenchError> {
         notes.push("No resource ids were loaded: read and update have nothing to ask for.".into());
     }
 
-    // Read by id.
-    let read_script = run_dir.join("read.lua");
-    write_file(
-        &read_script,
-        &load::read_script(&ctx.ids_file, &format!("{}/", ctx.base_path)),
-    )?;
-    let mut read_by_conns = Vec::new();
-    for &c in &connections {
-        let m = if ctx.use_wrk {
-            let probe = ctx
-                .ids
-                .first()
-                .and_then(|id| ctx.probe("GET", &format!("{}/{id}", ctx.base), None));
-            ctx.wrk("read", &ctx.base, c, Some(&read_script), probe)
-        } else {
-            ctx.drive("read", c, Ctx::read_op)
-        };
-        read_by_conns.push((c, m.requests_per_s));
-        results.push(m);
+    let (read_by_conns, died) = workloads(
+        &ctx,
+        &connections,
+        max_conns,
+        entries_per_bundle,
+        &mut server,
+        &mut results,
+    );
+    if let Some(died) = died {
+        notes.push(died);
     }
-
-    // Search: the five queries of the search issue, each at the largest connection count.
-    for (name, query) in SEARCHES {
-        let url = format!("{}/{query}", ctx.base);
-        let m = if ctx.use_wrk {
-            let probe = ctx.probe("GET", &url, None);
-            ctx.wrk(name, &url, max_conns, None, probe)
-        } else {
-            let u = url.clone();
-            ctx.drive(name, max_conns, move |ctx, a, _| ctx.get(a, &u))
-        };
-        results.push(m);
-    }
-
-    // Create.
-    let create_script = run_dir.join("create.lua");
-    let first_body = ctx
-        .create_bodies
-        .first()
-        .map(|b| String::from_utf8_lossy(b).to_string())
-        .unwrap_or_default();
-    write_file(&create_script, &load::post_script(&first_body))?;
-    for &c in &connections {
-        let m = if ctx.use_wrk {
-            let url = format!("{}/Patient", ctx.base);
-            ctx.wrk("create Patient", &url, c, Some(&create_script), None)
-        } else {
-            ctx.drive("create Patient", c, Ctx::create_op)
-        };
-        results.push(m);
-    }
-
-    // Update with If-Match.
-    for &c in &connections {
-        let mut m = ctx.drive("update Patient (If-Match)", c, Ctx::update_op);
-        if m.note.is_none() {
-            m.note = Some("latency = GET for the ETag + conditional PUT".into());
-        }
-        results.push(m);
-    }
-
-    // Transactions of ~100 entries.
-    let mut m = ctx.drive("transaction", max_conns, Ctx::transaction_op);
-    m.resources_per_s = Some(m.requests_per_s * entries_per_bundle);
-    if m.note.is_none() {
-        m.note = Some(format!(
-            "{entries_per_bundle:.1} entries per Bundle on average"
-        ));
-    }
-    results.push(m);
-
-    // Mixed.
-    let mut m = ctx.drive("mixed 70/20/10", max_conns, Ctx::mixed_op);
-    if m.note.is_none() {
-        m.note = Some("70 % read, 20 % search, 10 % create".into());
-    }
-    results.push(m);
 
     if let Some(s) = server.take() {
         s.stop();
@@ -897,6 +847,119 @@ fn all(args: AllArgs) -> Result<(), BenchError> {
         println!("appended to {}", docs.display());
     }
     Ok(())
+}
+
+/// The HTTP workloads, in an order that measures reads and searches on the pristine data set.
+/// Stops early (and says so) if the server under test dies.
+fn workloads(
+    ctx: &Ctx,
+    connections: &[usize],
+    max_conns: usize,
+    entries_per_bundle: f64,
+    server: &mut Option<Server>,
+    results: &mut Vec<Measured>,
+) -> (Vec<(usize, f64)>, Option<String>) {
+    let mut read_by_conns = Vec::new();
+    macro_rules! check {
+        () => {
+            if let Some(how) = server.as_mut().and_then(Server::exited) {
+                let last = results.last().map_or(String::new(), |m| m.workload.clone());
+                let msg = format!(
+                    "THE SERVER DIED during \"{last}\" ({how}); the remaining workloads were not run. See server.log in the run directory."
+                );
+                log(&msg);
+                return (read_by_conns, Some(msg));
+            }
+        };
+    }
+    // Read by id.
+    let read_script = ctx.run_dir.join("read.lua");
+    if let Err(e) = write_file(
+        &read_script,
+        &load::read_script(&ctx.ids_file, &format!("{}/", ctx.base_path)),
+    ) {
+        log(&format!("cannot write the read script: {e}"));
+    }
+    for &c in connections {
+        let m = if ctx.use_wrk {
+            let probe = ctx
+                .ids
+                .first()
+                .and_then(|id| ctx.probe("GET", &format!("{}/{id}", ctx.base), None));
+            ctx.wrk("read", &ctx.base, c, Some(&read_script), probe)
+        } else {
+            ctx.drive("read", c, Ctx::read_op)
+        };
+        read_by_conns.push((c, m.requests_per_s));
+        results.push(m);
+        check!();
+    }
+
+    // Search: the five queries of the search issue, each at the largest connection count.
+    for (name, query) in SEARCHES {
+        let url = format!("{}/{query}", ctx.base);
+        let m = if ctx.use_wrk {
+            let probe = ctx.probe("GET", &url, None);
+            ctx.wrk(name, &url, max_conns, None, probe)
+        } else {
+            let u = url.clone();
+            ctx.drive(name, max_conns, move |ctx, a, _| ctx.get(a, &u))
+        };
+        results.push(m);
+        check!();
+    }
+
+    // Create.
+    let create_script = ctx.run_dir.join("create.lua");
+    let first_body = ctx
+        .create_bodies
+        .first()
+        .map(|b| String::from_utf8_lossy(b).to_string())
+        .unwrap_or_default();
+    if let Err(e) = write_file(&create_script, &load::post_script(&first_body)) {
+        log(&format!("cannot write the create script: {e}"));
+    }
+    for &c in connections {
+        let m = if ctx.use_wrk {
+            let url = format!("{}/Patient", ctx.base);
+            ctx.wrk("create Patient", &url, c, Some(&create_script), None)
+        } else {
+            ctx.drive("create Patient", c, Ctx::create_op)
+        };
+        results.push(m);
+        check!();
+    }
+
+    // Update with If-Match.
+    for &c in connections {
+        let mut m = ctx.drive("update Patient (If-Match)", c, Ctx::update_op);
+        if m.note.is_none() {
+            m.note = Some("latency = GET for the ETag + conditional PUT".into());
+        }
+        results.push(m);
+        check!();
+    }
+
+    // Transactions of ~100 entries.
+    let mut m = ctx.drive("transaction", max_conns, Ctx::transaction_op);
+    m.resources_per_s = Some(m.requests_per_s * entries_per_bundle);
+    if m.note.is_none() {
+        m.note = Some(format!(
+            "{entries_per_bundle:.1} entries per Bundle on average"
+        ));
+    }
+    results.push(m);
+    check!();
+
+    // Mixed.
+    let mut m = ctx.drive("mixed 70/20/10", max_conns, Ctx::mixed_op);
+    if m.note.is_none() {
+        m.note = Some("70 % read, 20 % search, 10 % create".into());
+    }
+    results.push(m);
+    check!();
+
+    (read_by_conns, None)
 }
 
 #[cfg(test)]

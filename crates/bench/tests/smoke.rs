@@ -74,6 +74,15 @@ fn generated_resources_parse_and_validate() {
         }
     }
     assert!(checked > 500);
+    // The validator does check what the generator takes care of (con-4, con-5).
+    let mut broken = patient_record(DEFAULT_SEED, 0).conditions[0].clone();
+    broken["clinicalStatus"] = serde_json::json!({"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]});
+    broken["abatementDateTime"] = serde_json::json!("2020-01-01");
+    broken["verificationStatus"] = serde_json::json!({"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "entered-in-error"}]});
+    let report = validator.validate(&broken, &ValidateOptions::default());
+    assert!(report.has_errors(), "con-4/con-5 not enforced: {report:#?}");
     assert!(accents && apostrophes && deceased && abated && entered_in_error);
 }
 
