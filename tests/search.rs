@@ -1503,6 +1503,28 @@ fn escaped_separators_and_unicode_forms(s: &Server) {
         &["plain_a", "comma"],
     );
     pop.expect(s, &q("a\\,b"), &["comma"]);
+    // Characters outside the BMP, and non-Latin scripts, are matched as written.
+    pop.add(
+        "emoji",
+        &s.create(&person("😀Smile", "Emoji", None, None, &[])),
+    );
+    pop.add(
+        "greek",
+        &s.create(&person("Παπαδόπουλος", "Greek", None, None, &[])),
+    );
+    pop.add("cjk", &s.create(&person("王", "Cjk", None, None, &[])));
+    pop.expect(s, &query("Patient", &[("family", "😀")]), &["emoji"]);
+    pop.expect(
+        s,
+        &query("Patient", &[("family:contains", "smile")]),
+        &["emoji"],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("family", "παπαδοπουλος")]),
+        &["greek"],
+    );
+    pop.expect(s, &query("Patient", &[("family:exact", "王")]), &["cjk"]);
     // Both Unicode forms of Krüger are found by the plain, accent-free name.
     pop.expect(
         s,
