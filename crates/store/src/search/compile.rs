@@ -8,13 +8,17 @@
 //!   x.res_pk = r.res_pk AND x.param = ? ...)`;
 //! - `_id` and `_lastUpdated` compare columns of the current-version row (`resources`), which
 //!   the store sets itself (the extracted `_id`/`_lastUpdated` index rows are not used);
-//! - a chain `code:Type.rest` is the set `SELECT c.res_pk FROM idx_reference c JOIN resources t
-//!   ON (t.resource_type, t.resource_id) = (Type, c.target_id) WHERE c.param = code AND
-//!   t.res_pk IN (<rest on t>)`, nested as deep as the parser allows;
-//! - `_has:Type:param:rest` is the set of *ids* `SELECT h.target_id FROM idx_reference h JOIN
-//!   resources s ON s.res_pk = h.res_pk WHERE h.resource_type = Type AND h.param = param AND
-//!   h.target_type = <outer type> AND s.res_pk IN (<rest on s>)`, probed with
+//! - a chain `code:Type.rest` is the set `SELECT c.res_pk FROM idx_reference c WHERE c.param =
+//!   code AND c.target_type = Type AND c.target_id IN (SELECT t.resource_id FROM resources t
+//!   WHERE t.resource_type = Type AND NOT t.deleted AND t.res_pk IN (<rest on t>))`, nested as
+//!   deep as the parser allows;
+//! - `_has:Type:param:rest` is the set of *ids* `SELECT h.target_id FROM idx_reference h WHERE
+//!   h.resource_type = Type AND h.param = param AND h.target_type = <outer type> AND h.res_pk IN
+//!   (SELECT s.res_pk FROM resources s WHERE ... AND <rest on s>)`, probed with
 //!   `h.target_id = r.resource_id` or driving through `r.resource_id IN (...)`.
+//!
+//! Nested sets are IN lists rather than joins: SQLite then drives from the innermost filter
+//! (a join let it walk every reference row of the parameter first).
 //!
 //! Table and column names come from the fixed strings below; values are always bound.
 
@@ -46,10 +50,32 @@ pub(crate) enum Key {
 #[derive(Debug, Clone)]
 pub(crate) enum Pred {
     /// `sql` is `SELECT <key> FROM ... WHERE ...` (ends inside its WHERE conjunction, so a
-    /// correlation `AND <key> = ...` can be appended).
-    Set { sql: Sql, key: String, on: Key },
+    /// correlation `AND <key> = ...` can be appended). The hints name SQLite indexes for its
+    /// use as a driver (`IN`) and as a per-row probe (`EXISTS`), see [`Hint`].
+    Set {
+        sql: Sql,
+        key: String,
+        on: Key,
+        hint_in: Option<Hint>,
+        hint_exists: Option<Hint>,
+    },
     /// A boolean expression on the scope's row.
     Expr(Sql),
+}
+
+/// Where to put `INDEXED BY <index>` in a set's SQL when it is probed per row on SQLite.
+///
+/// SQLite's planner, without statistics, prefers the index with the most equality columns:
+/// for `EXISTS (SELECT .. FROM idx_token x WHERE x.resource_type = ? AND x.param = ? AND
+/// x.code = ? AND x.res_pk = r.res_pk)` it picks the value index and scans every row with that
+/// code for each candidate, instead of the handful of rows of `r` in `idx_token_res`. The hint
+/// pins the per-resource index (PostgreSQL has statistics and gets no hints). Likewise a
+/// `_has` set driving the query must seek its reference rows by the source's primary key
+/// (`idx_reference_res`), not walk every reference of the parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hint {
+    pub at: usize,
+    pub index: &'static str,
 }
 
 /// How a set is used.
@@ -62,31 +88,74 @@ pub(crate) enum Mode {
 }
 
 impl Pred {
-    pub(crate) fn render(self, scope: &Scope, mode: Mode) -> Sql {
+    /// A set's SQL as used in `mode`, with SQLite's index hint for that use.
+    pub(crate) fn set_sql(
+        sql: &Sql,
+        hint_in: Option<Hint>,
+        hint_exists: Option<Hint>,
+        mode: Mode,
+        sqlite: bool,
+    ) -> Sql {
+        let mut sql = sql.clone();
+        let hint = match mode {
+            Mode::In => hint_in,
+            Mode::Exists => hint_exists,
+        };
+        if let (true, Some(h)) = (sqlite, hint) {
+            sql.insert_fixed(h.at, &format!(" INDEXED BY {}", h.index));
+        }
+        sql
+    }
+
+    /// The predicate on `scope`; `sqlite` adds the index hints (see [`Hint`]).
+    pub(crate) fn render(self, scope: &Scope, mode: Mode, sqlite: bool) -> Sql {
         match self {
             Pred::Expr(sql) => sql,
-            Pred::Set { sql, key, on } => {
-                let col = match on {
-                    Key::Pk => "res_pk",
-                    Key::Id => "resource_id",
-                };
+            Pred::Set {
+                sql,
+                key,
+                on,
+                hint_in,
+                hint_exists,
+            } => {
+                let sql = Pred::set_sql(&sql, hint_in, hint_exists, mode, sqlite);
+                let a = &scope.alias;
                 let mut out = Sql::default();
-                match mode {
-                    Mode::In => {
-                        out.push(&scope.alias)
-                            .push(".")
-                            .push(col)
-                            .push(" IN (")
-                            .append(sql)
-                            .push(")");
+                match (mode, on) {
+                    (Mode::In, Key::Pk) => {
+                        out.push(a).push(".res_pk IN (").append(sql).push(")");
                     }
-                    Mode::Exists => {
+                    (Mode::In, Key::Id) => {
+                        // Ids to primary keys through the (type, id) unique index, so the
+                        // outer row is still reached by primary key (SQLite would rather walk
+                        // every row of the type in key order and test the id list).
+                        let ai = format!("{a}i");
+                        out.push(a)
+                            .push(".res_pk IN (SELECT ")
+                            .push(&ai)
+                            .push(".res_pk FROM resources ")
+                            .push(&ai)
+                            .push(" WHERE ")
+                            .push(&ai)
+                            .push(".resource_type = ")
+                            .text(scope.resource_type.as_str())
+                            .push(" AND ")
+                            .push(&ai)
+                            .push(".resource_id IN (")
+                            .append(sql)
+                            .push("))");
+                    }
+                    (Mode::Exists, _) => {
+                        let col = match on {
+                            Key::Pk => "res_pk",
+                            Key::Id => "resource_id",
+                        };
                         out.push("EXISTS (")
                             .append(sql)
                             .push(" AND ")
                             .push(&key)
                             .push(" = ")
-                            .push(&scope.alias)
+                            .push(a)
                             .push(".")
                             .push(col)
                             .push(")");
@@ -99,6 +168,19 @@ impl Pred {
 }
 
 /// The index table of a parameter type.
+/// The per-resource index of an index table (`<table>_res`, on `res_pk`).
+fn res_index(table: &str) -> &'static str {
+    match table {
+        "idx_string" => "idx_string_res",
+        "idx_token" => "idx_token_res",
+        "idx_date" => "idx_date_res",
+        "idx_reference" => "idx_reference_res",
+        "idx_quantity" => "idx_quantity_res",
+        "idx_number" => "idx_number_res",
+        _ => "idx_uri_res",
+    }
+}
+
 pub(crate) fn table(t: SearchParamType) -> Result<&'static str, StoreError> {
     Ok(match t {
         SearchParamType::String => "idx_string",
@@ -156,13 +238,18 @@ fn unsupported(c: &Condition) -> StoreError {
 /// Compiles filters; generates unique aliases.
 pub(crate) struct Compiler {
     next: usize,
+    sqlite: bool,
     /// Microseconds since the epoch, for the `ap` prefix.
     now: i64,
 }
 
 impl Compiler {
-    pub(crate) fn new(now: i64) -> Self {
-        Compiler { next: 0, now }
+    pub(crate) fn new(now: i64, sqlite: bool) -> Self {
+        Compiler {
+            next: 0,
+            sqlite,
+            now,
+        }
     }
 
     pub(crate) fn alias(&mut self, prefix: &str) -> String {
@@ -181,7 +268,8 @@ impl Compiler {
     /// A nested filter as a predicate on `scope` (sets drive: chains and `_has` are usually
     /// narrowed by their inner filter).
     fn nested(&mut self, f: &Filter, scope: &Scope) -> Result<Sql, StoreError> {
-        Ok(self.filter(f, scope)?.render(scope, Mode::In))
+        let sqlite = self.sqlite;
+        Ok(self.filter(f, scope)?.render(scope, Mode::In, sqlite))
     }
 
     fn chain(&mut self, ch: &Chain, scope: &Scope) -> Result<Pred, StoreError> {
@@ -194,19 +282,15 @@ impl Compiler {
         let mut sql = Sql::default();
         sql.push("SELECT ")
             .push(&c)
-            .push(".res_pk FROM idx_reference ")
-            .push(&c)
-            .push(" JOIN resources ")
-            .push(&t.alias)
-            .push(" ON ")
-            .push(&t.alias)
-            .push(".resource_type = ")
-            .text(ch.target_type.as_str())
-            .push(" AND ")
-            .push(&t.alias)
-            .push(".resource_id = ")
-            .push(&c)
-            .push(".target_id WHERE ")
+            .push(".res_pk AS k FROM idx_reference ")
+            .push(&c);
+        let hint = Hint {
+            at: sql.len(),
+            index: "idx_reference_res",
+        };
+        // The targets as an IN list (not a join), so SQLite seeks the reference index per
+        // target id instead of walking every reference row of the parameter.
+        sql.push(" WHERE ")
             .push(&c)
             .push(".resource_type = ")
             .text(scope.resource_type.as_str())
@@ -219,15 +303,28 @@ impl Compiler {
             .push(".target_type = ")
             .text(ch.target_type.as_str())
             .push(" AND ")
+            .push(&c)
+            .push(".target_id IN (SELECT ")
+            .push(&t.alias)
+            .push(".resource_id FROM resources ")
+            .push(&t.alias)
+            .push(" WHERE ")
+            .push(&t.alias)
+            .push(".resource_type = ")
+            .text(ch.target_type.as_str())
+            .push(" AND ")
             .push(&t.alias)
             .push(".deleted = ")
             .boolean(false)
             .push(" AND ")
-            .append(inner);
+            .append(inner)
+            .push(")");
         Ok(Pred::Set {
             sql,
             key: format!("{c}.res_pk"),
             on: Key::Pk,
+            hint_in: None,
+            hint_exists: Some(hint),
         })
     }
 
@@ -237,19 +334,34 @@ impl Compiler {
             alias: self.alias("s"),
             resource_type: h.source_type.clone(),
         };
-        let inner = self.nested(&h.filter, &s)?;
+        // A positive filter's rows exist only for current, non-deleted sources of its type:
+        // its primary keys are used directly, without a hop through `resources`.
+        let inner = match self.filter(&h.filter, &s)? {
+            Pred::Set {
+                sql,
+                on: Key::Pk,
+                hint_in,
+                hint_exists,
+                ..
+            } => Ok(Pred::set_sql(
+                &sql,
+                hint_in,
+                hint_exists,
+                Mode::In,
+                self.sqlite,
+            )),
+            other => Err(other.render(&s, Mode::In, self.sqlite)),
+        };
         let mut sql = Sql::default();
         sql.push("SELECT ")
             .push(&x)
-            .push(".target_id FROM idx_reference ")
-            .push(&x)
-            .push(" JOIN resources ")
-            .push(&s.alias)
-            .push(" ON ")
-            .push(&s.alias)
-            .push(".res_pk = ")
-            .push(&x)
-            .push(".res_pk WHERE ")
+            .push(".target_id AS k FROM idx_reference ")
+            .push(&x);
+        let hint = Hint {
+            at: sql.len(),
+            index: "idx_reference_res",
+        };
+        sql.push(" WHERE ")
             .push(&x)
             .push(".resource_type = ")
             .text(h.source_type.as_str())
@@ -262,15 +374,36 @@ impl Compiler {
             .push(".target_type = ")
             .text(scope.resource_type.as_str())
             .push(" AND ")
-            .push(&s.alias)
-            .push(".deleted = ")
-            .boolean(false)
-            .push(" AND ")
-            .append(inner);
+            .push(&x)
+            .push(".res_pk IN (");
+        match inner {
+            Ok(set) => {
+                sql.append(set);
+            }
+            Err(pred) => {
+                sql.push("SELECT ")
+                    .push(&s.alias)
+                    .push(".res_pk FROM resources ")
+                    .push(&s.alias)
+                    .push(" WHERE ")
+                    .push(&s.alias)
+                    .push(".resource_type = ")
+                    .text(h.source_type.as_str())
+                    .push(" AND ")
+                    .push(&s.alias)
+                    .push(".deleted = ")
+                    .boolean(false)
+                    .push(" AND ")
+                    .append(pred);
+            }
+        }
+        sql.push(")");
         Ok(Pred::Set {
             sql,
             key: format!("{x}.target_id"),
             on: Key::Id,
+            hint_in: Some(hint),
+            hint_exists: None,
         })
     }
 
@@ -294,11 +427,13 @@ impl Compiler {
                 return Ok(Pred::Expr(sql));
             }
             let mut sql = Sql::default();
-            set_head(&mut sql, table, &x, scope, &c.code);
+            let hint = set_head(&mut sql, table, &x, scope, &c.code);
             return Ok(Pred::Set {
                 sql,
                 key: format!("{x}.res_pk"),
                 on: Key::Pk,
+                hint_in: None,
+                hint_exists: Some(hint),
             });
         }
         let values = self.values(c, &x)?;
@@ -309,12 +444,14 @@ impl Compiler {
             return Ok(Pred::Expr(sql));
         }
         let mut sql = Sql::default();
-        set_head(&mut sql, table, &x, scope, &c.code);
+        let hint = set_head(&mut sql, table, &x, scope, &c.code);
         sql.push(" AND ").append(values);
         Ok(Pred::Set {
             sql,
             key: format!("{x}.res_pk"),
             on: Key::Pk,
+            hint_in: None,
+            hint_exists: Some(hint),
         })
     }
 
@@ -626,15 +763,20 @@ fn missing_flags(c: &Condition) -> (bool, bool) {
     (t, f)
 }
 
-/// `SELECT x.res_pk FROM <table> x WHERE x.resource_type = ? AND x.param = ?`
-fn set_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, code: &str) {
+/// `SELECT x.res_pk FROM <table> x WHERE x.resource_type = ? AND x.param = ?`; returns where
+/// a probe index hint goes.
+fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, code: &str) -> Hint {
     sql.push("SELECT ")
         .push(x)
-        .push(".res_pk FROM ")
+        .push(".res_pk AS k FROM ")
         .push(table)
         .push(" ")
-        .push(x)
-        .push(" WHERE ")
+        .push(x);
+    let hint = Hint {
+        at: sql.len(),
+        index: res_index(table),
+    };
+    sql.push(" WHERE ")
         .push(x)
         .push(".resource_type = ")
         .text(scope.resource_type.as_str())
@@ -642,6 +784,7 @@ fn set_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, code: &str) {
         .push(x)
         .push(".param = ")
         .text(code);
+    hint
 }
 
 /// `NOT EXISTS (SELECT 1 FROM <table> x WHERE x.res_pk = scope.res_pk AND x.param = ?`

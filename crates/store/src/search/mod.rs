@@ -38,10 +38,10 @@ mod sql;
 use custodian_search::query::{Contained, SearchQuery, Total};
 use diesel::Connection;
 
-use self::compile::{Compiler, Mode, Pred, Scope};
+use self::compile::{Compiler, Key, Mode, Pred, Scope};
 use self::include::Found;
 use self::page::{Cursor, SortExpr};
-use self::sql::{load, CountRow, IdRow, PageRow, PlanLine, Sql};
+use self::sql::{load, Bind, CountRow, IdKey, IdRow, PageRow, PkKey, PlanLine, Sql};
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tx::{Tx, TxConn};
@@ -50,7 +50,8 @@ use crate::types::{now_micros, validate_type, AuditContext, StoredResource};
 pub use include::{MAX_INCLUDED, MAX_INCLUDE_ROUNDS};
 pub use page::MAX_SORT_KEYS;
 
-/// SQLite: a filter matching fewer index rows than this drives the query (see the module doc).
+/// SQLite: a filter matching fewer rows than this drives the query, its keys fetched by the
+/// probe and bound as a list (see the module doc).
 pub const PROBE_LIMIT: i64 = 2000;
 
 /// Which page of a search.
@@ -218,7 +219,7 @@ impl Tx<'_> {
             alias: R.to_owned(),
             resource_type: query.resource_type.clone(),
         };
-        let mut compiler = Compiler::new(now_micros());
+        let mut compiler = Compiler::new(now_micros(), self.is_sqlite());
         let preds = query
             .filters
             .iter()
@@ -234,48 +235,128 @@ impl Tx<'_> {
             .text(query.resource_type.as_str())
             .push(" AND r.deleted = ")
             .boolean(false);
+        let sqlite = self.is_sqlite();
         for (i, p) in preds.into_iter().enumerate() {
-            let mode = if driver == Some(i) {
-                Mode::In
-            } else {
-                Mode::Exists
-            };
-            filter.push(" AND ").append(p.render(&scope, mode));
+            filter.push(" AND ");
+            match &driver {
+                Some(Driver::Keys(d, keys)) if *d == i => {
+                    filter.append(keys.render(&query.resource_type));
+                }
+                Some(Driver::Set(d)) if *d == i => {
+                    filter.append(p.render(&scope, Mode::In, sqlite));
+                }
+                _ => {
+                    filter.append(p.render(&scope, Mode::Exists, sqlite));
+                }
+            }
         }
         Ok(Plan { filter })
     }
 
-    /// SQLite: the set filter with the fewest rows, if it is selective (or the query sorts).
-    fn choose_driver(&mut self, preds: &[Pred], sorted: bool) -> Result<Option<usize>, StoreError> {
-        let sets: Vec<(usize, &Sql)> = preds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| match p {
-                Pred::Set { sql, .. } => Some((i, sql)),
-                Pred::Expr(_) => None,
-            })
-            .collect();
-        if sets.is_empty() {
-            return Ok(None);
-        }
-        let mut best: Option<(usize, i64)> = None;
-        for (i, set) in sets {
-            let mut probe = Sql::new("SELECT COUNT(*) AS n FROM (");
+    /// SQLite: the set filter with the fewest rows drives the query if it is selective (its
+    /// keys, fetched by the probe, are bound as a list) or if the query sorts (its SQL).
+    fn choose_driver(
+        &mut self,
+        preds: &[Pred],
+        sorted: bool,
+    ) -> Result<Option<Driver>, StoreError> {
+        let limit = usize::try_from(PROBE_LIMIT).unwrap_or(usize::MAX);
+        let mut best: Option<(usize, Keys)> = None;
+        let mut smallest_set: Option<usize> = None;
+        for (i, p) in preds.iter().enumerate() {
+            let Pred::Set {
+                sql,
+                on,
+                hint_in,
+                hint_exists,
+                ..
+            } = p
+            else {
+                continue;
+            };
+            smallest_set.get_or_insert(i);
+            let set = Pred::set_sql(sql, *hint_in, *hint_exists, Mode::In, true);
+            let mut probe = Sql::new("SELECT p.k AS k FROM (");
             probe
-                .append(set.clone())
+                .append(set)
                 .push(" LIMIT ")
                 .int(PROBE_LIMIT)
                 .push(") p");
-            let rows: Vec<CountRow> = load(&mut self.conn, probe)?;
-            let n = rows.first().map_or(0, |r| r.n);
-            if best.is_none_or(|(_, b)| n < b) {
-                best = Some((i, n));
+            let keys = match on {
+                Key::Pk => Keys::Pks(
+                    load::<PkKey>(&mut self.conn, probe)?
+                        .into_iter()
+                        .map(|r| r.k)
+                        .collect(),
+                ),
+                Key::Id => Keys::Ids(
+                    load::<IdKey>(&mut self.conn, probe)?
+                        .into_iter()
+                        .map(|r| r.k)
+                        .collect(),
+                ),
+            };
+            let n = keys.len();
+            if n >= limit {
+                continue;
+            }
+            if best.as_ref().is_none_or(|(_, b)| n < b.len()) {
+                best = Some((i, keys));
             }
             if n == 0 {
                 break;
             }
         }
-        Ok(best.and_then(|(i, n)| (n < PROBE_LIMIT || sorted).then_some(i)))
+        Ok(match (best, smallest_set) {
+            (Some((i, keys)), _) => Some(Driver::Keys(i, keys)),
+            (None, Some(i)) if sorted => Some(Driver::Set(i)),
+            _ => None,
+        })
+    }
+}
+
+/// The filter that drives a SQLite query.
+enum Driver {
+    /// The set's SQL as `r.res_pk IN (...)`.
+    Set(usize),
+    /// The set's keys, already fetched by the probe, as a bound list.
+    Keys(usize, Keys),
+}
+
+enum Keys {
+    Pks(Vec<i64>),
+    Ids(Vec<String>),
+}
+
+impl Keys {
+    fn len(&self) -> usize {
+        match self {
+            Keys::Pks(v) => v.len(),
+            Keys::Ids(v) => v.len(),
+        }
+    }
+
+    fn render(&self, resource_type: &str) -> Sql {
+        let mut sql = Sql::default();
+        match self {
+            _ if self.len() == 0 => {
+                sql.push("1 = 0");
+            }
+            Keys::Pks(pks) => {
+                sql.push("r.res_pk IN ")
+                    .list(pks.iter().map(|k| Bind::Int(*k)));
+            }
+            Keys::Ids(ids) => {
+                sql.push(
+                    "r.res_pk IN (SELECT ri.res_pk FROM resources ri WHERE ri.resource_type = ",
+                )
+                .text(resource_type)
+                .push(" AND ri.resource_id IN ")
+                .list(ids.iter().map(|k| Bind::Text(k.clone())))
+                .push(")");
+            }
+        }
+        sql
     }
 }
 

@@ -84,6 +84,19 @@ impl Sql {
         self.push(")")
     }
 
+    /// Length of the text so far (a position for [`Sql::insert_fixed`]).
+    pub(crate) fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Inserts fixed SQL without binds at `at` (a position from [`Sql::len`]), so the order
+    /// of the placeholders is unchanged.
+    pub(crate) fn insert_fixed(&mut self, at: usize, text: &str) {
+        if self.text.is_char_boundary(at) {
+            self.text.insert_str(at, text);
+        }
+    }
+
     #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         &self.text
@@ -145,6 +158,20 @@ pub(crate) struct CountRow {
 pub(crate) struct IdRow {
     #[diesel(sql_type = Text)]
     pub rid: String,
+}
+
+/// A set's key column (`AS k`): a primary key...
+#[derive(QueryableByName, Debug)]
+pub(crate) struct PkKey {
+    #[diesel(sql_type = BigInt)]
+    pub k: i64,
+}
+
+/// ... or a resource id.
+#[derive(QueryableByName, Debug)]
+pub(crate) struct IdKey {
+    #[diesel(sql_type = Text)]
+    pub k: String,
 }
 
 #[derive(QueryableByName, Debug)]
