@@ -20,12 +20,21 @@ backends!(
     concurrent_conditional_updates_make_one_resource,
     deleted_resources_do_not_match_criteria,
     criteria_with_chains_and_has,
+    #[ignore = "bug (PostgreSQL): racing If-None-Exist creates whose criteria differ only in order/case/encoding create two resources (the claimed key is the criteria as written); fails about 2 runs in 3"]
+    racing_creates_with_reordered_criteria_make_one_resource,
     #[ignore = "bug (PostgreSQL): a NUL byte in If-None-Exist / conditional criteria is a 500 (invalid byte sequence for UTF8)"]
     nul_bytes_in_content_and_criteria_are_client_errors,
 );
 
-/// Pinned as a bug on PostgreSQL, passing on SQLite: kept running there.
+/// Pinned as bugs on PostgreSQL, passing on SQLite: kept running there.
 mod sqlite_only {
+    #[test]
+    fn racing_creates_with_reordered_criteria_make_one_resource() {
+        super::racing_creates_with_reordered_criteria_make_one_resource(
+            &crate::common::Server::sqlite(),
+        );
+    }
+
     #[test]
     fn nul_bytes_in_content_and_criteria_are_client_errors() {
         super::nul_bytes_in_content_and_criteria_are_client_errors(&crate::common::Server::sqlite());
@@ -385,4 +394,37 @@ fn criteria_with_chains_and_has(s: &Server) {
     let r = s.put("Patient?_has:Encounter:subject:class=AMB", &changed);
     r.assert_status(200);
     assert_eq!(r.json()["id"], pid.as_str());
+}
+
+/// The same criteria written in different orders (and encodings) are the same condition:
+/// racing creates still make one resource.
+fn racing_creates_with_reordered_criteria_make_one_resource(s: &Server) {
+    let forms = [
+        format!("{}&family=Reorder", criteria("RO-1")),
+        format!("family=Reorder&{}", criteria("RO-1")),
+        format!("family=reorder&identifier={SYS}|RO-1"),
+        format!("identifier={SYS}%7CRO-1&family=REORDER"),
+    ];
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let crit = forms[i % forms.len()].clone();
+                scope.spawn(move || {
+                    s.req("POST", "Patient")
+                        .header("If-None-Exist", &crit)
+                        .json(&with_mrn("Reorder", "RO-1"))
+                        .send()
+                        .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        statuses
+            .iter()
+            .all(|st| matches!(st, 200 | 201 | 409 | 412)),
+        "{statuses:?}"
+    );
+    assert_eq!(count(s, "Patient?identifier=RO-1"), 1, "{statuses:?}");
 }
