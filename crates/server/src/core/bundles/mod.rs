@@ -13,7 +13,7 @@ use super::error::FhirError;
 use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Bundle, BundleType, Resource};
-use custodian_store::{format_instant, DeleteOutcome, StoreError, StoredResource, Tx};
+use custodian_store::{format_instant, StoreError, StoredResource, Tx};
 use plan::{entry_error, Action, Planned};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -336,8 +336,8 @@ fn execute(
 ) -> Result<Outcome, StoreError> {
     match &p.action {
         Action::Delete => {
-            let outcome = tx.delete(&p.resource_type, &p.id, p.if_match)?;
-            let _ = matches!(outcome, DeleteOutcome::Deleted { .. });
+            // Deleting what is already gone (or never was) succeeds: delete is idempotent.
+            tx.delete(&p.resource_type, &p.id, p.if_match)?;
             Ok(Outcome::Deleted)
         }
         Action::Create | Action::Update => {
