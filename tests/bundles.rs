@@ -38,13 +38,10 @@ backends!(
     entries_may_reference_resources_put_in_the_same_transaction,
     absolute_request_urls_nested_conditional_references_and_batch_replays,
     racing_transactions_with_the_same_if_match_one_wins,
-    #[ignore = "bug: DELETE Patient/x + POST Patient ifNoneExist (matching only x) in one transaction fails 410: ifNoneExist is resolved before the deletes run, against the pre-bundle state"]
     delete_then_create_with_if_none_exist_replaces,
     #[ignore = "bug (PostgreSQL): 8 concurrent transactions with the same ifNoneExist create several Patients; the re-check inside the transaction is exact only on SQLite (sqlite_only:: runs it there)"]
     concurrent_transactions_with_the_same_if_none_exist_create_once,
-    #[ignore = "bug: a transaction entry failing validation is named only by expression; its diagnostics carry neither 'entry N' nor the fullUrl"]
     invalid_entry_outcome_names_index_and_full_url,
-    #[ignore = "bug: a transaction that DELETEs Patient/x and POSTs an Encounter referring to Patient/x succeeds, leaving a dangling reference (referential integrity checked before the deletes run)"]
     transaction_cannot_delete_what_another_entry_references,
 );
 

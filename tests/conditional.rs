@@ -20,9 +20,7 @@ backends!(
     concurrent_conditional_updates_make_one_resource,
     deleted_resources_do_not_match_criteria,
     criteria_with_chains_and_has,
-    #[ignore = "bug (PostgreSQL): racing If-None-Exist creates whose criteria differ only in order/case/encoding create two resources (the claimed key is the criteria as written); fails about 2 runs in 3"]
     racing_creates_with_reordered_criteria_make_one_resource,
-    #[ignore = "bug (PostgreSQL): a NUL byte in If-None-Exist / conditional criteria is a 500 (invalid byte sequence for UTF8)"]
     nul_bytes_in_content_and_criteria_are_client_errors,
 );
 

@@ -41,13 +41,10 @@ backends!(
     include_limit_is_stated_and_page_size_is_clamped,
     odd_queries_are_answered_never_500,
     summary_text_data_and_lenient_post,
-    #[ignore = "bug (PostgreSQL): a NUL byte in a search value (Patient?family=%00) is a 500: 'invalid byte sequence for encoding UTF8: 0x00'"]
     nul_byte_in_a_search_value_is_a_client_error,
-    #[ignore = "bug (PostgreSQL): ANDed family= parameters: 100 take ~0.85 s, 200 take 13-20 s (SQLite: 0.2 s); the plan explodes, one request holds the database"]
     many_and_parameters_answer_quickly,
     #[ignore = "bug: paging with _sort=-_lastUpdated skips a resource updated while the client pages"]
     paging_sorted_by_last_updated_while_others_write,
-    #[ignore = "bug: Encounter?subject=<absolute URL on this server's base> matches nothing; the relative form matches"]
     reference_as_absolute_url_on_this_server,
 );
 
@@ -1834,7 +1831,13 @@ fn many_and_parameters_answer_quickly(s: &Server) {
         let many: Vec<String> = (0..n).map(|i| format!("family=a{i}")).collect();
         let path = format!("Patient?{}", many.join("&"));
         let started = std::time::Instant::now();
-        search(s, &path);
+        // Answered, or refused at once as too costly: never a request that holds the database.
+        let r = s.get(&path);
+        if r.status == 400 {
+            r.assert_outcome(400, "too-costly");
+        } else {
+            r.assert_status(200);
+        }
         let took = started.elapsed();
         println!("{:?}: {n} ANDed parameters in {took:?}", s.backend);
         assert!(

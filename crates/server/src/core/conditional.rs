@@ -6,6 +6,17 @@ use super::write::{render, IdRule, Prepared, WriteOptions, Written};
 use super::{Fhir, RequestContext};
 use custodian_store::{ConditionalCreate, DeleteOutcome, StoreError};
 
+/// The key concurrent conditional creates serialize on: the applied criteria in canonical
+/// encoding, sorted and lower-cased, so that `a=1&b=2` and `B=2&a=1` wait for each other.
+/// Merging criteria that differ only in case costs nothing but waiting; whether a resource
+/// matches is still decided by the search.
+pub(crate) fn criteria_key(query: &custodian_search::query::SearchQuery) -> String {
+    let canonical = query.to_query_string().to_lowercase();
+    let mut parts: Vec<&str> = canonical.split('&').collect();
+    parts.sort_unstable();
+    parts.join("&")
+}
+
 /// What a conditional create did.
 pub enum Created {
     New(Written),
@@ -26,7 +37,7 @@ impl Fhir {
     ) -> Result<Created, FhirError> {
         self.check_type(resource_type)?;
         let query = self.criteria(resource_type, criteria)?;
-        let key = query.to_query_string();
+        let key = criteria_key(&query);
         let Prepared {
             mut resource,
             index,
@@ -62,7 +73,7 @@ impl Fhir {
     ) -> Result<Written, FhirError> {
         self.check_type(resource_type)?;
         let query = self.criteria(resource_type, criteria)?;
-        let key = query.to_query_string();
+        let key = criteria_key(&query);
         let parsed: custodian_model::Resource = custodian_model::json::from_slice(body)?;
         let body_id = parsed.id().map(str::to_owned);
         let Prepared {

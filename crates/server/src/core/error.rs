@@ -11,6 +11,13 @@ pub enum FhirError {
     /// The body is not valid FHIR JSON of the modelled type.
     #[error("invalid resource: {0}")]
     Parse(ParseError),
+    /// The body breaks the JSON rules (`first`), and validation found more (`others`): all
+    /// are reported at once.
+    #[error("invalid resource: {first}")]
+    ParseAll {
+        first: ParseError,
+        others: Vec<custodian_validation::Issue>,
+    },
     /// Validation found errors; the report lists every issue.
     #[error("the resource failed validation")]
     Invalid(ValidationReport),
@@ -20,6 +27,9 @@ pub enum FhirError {
         message: String,
         expression: Option<String>,
     },
+    /// The request would cost too much to answer (too many search conditions...).
+    #[error("{0}")]
+    TooCostly(String),
     /// The request is understood but asks for something this server does not do.
     #[error("{0}")]
     NotSupported(String),
@@ -73,7 +83,11 @@ impl FhirError {
     /// The HTTP status code.
     pub fn status(&self) -> u16 {
         match self {
-            FhirError::Parse(_) | FhirError::BadRequest { .. } | FhirError::NotSupported(_) => 400,
+            FhirError::Parse(_)
+            | FhirError::ParseAll { .. }
+            | FhirError::BadRequest { .. }
+            | FhirError::TooCostly(_)
+            | FhirError::NotSupported(_) => 400,
             FhirError::Invalid(report) => match report.http_status() {
                 200 => 400,
                 s => s,
@@ -106,11 +120,19 @@ impl FhirError {
                 &e.message,
                 Some(e.expression.as_str()).filter(|x| !x.is_empty()),
             ),
+            FhirError::ParseAll { first, others } => {
+                let mut oo = FhirError::Parse(first.clone()).to_operation_outcome();
+                if let Some(issues) = oo.get_mut("issue").and_then(Value::as_array_mut) {
+                    issues.extend(others.iter().map(custodian_validation::Issue::to_json));
+                }
+                oo
+            }
             FhirError::BadRequest {
                 message,
                 expression,
             } => outcome("invalid", message, expression.as_deref()),
             FhirError::NotSupported(m) => outcome("not-supported", m, None),
+            FhirError::TooCostly(m) => outcome("too-costly", m, None),
             FhirError::UnknownType(_) => outcome("not-supported", &self.to_string(), None),
             FhirError::NotFound { .. } => outcome("not-found", &self.to_string(), None),
             FhirError::Gone { .. } => outcome("deleted", &self.to_string(), None),

@@ -10,7 +10,7 @@ mod history;
 pub mod import;
 mod patch;
 mod read;
-mod resolver;
+pub mod resolver;
 mod search;
 pub mod subset;
 mod validate_op;

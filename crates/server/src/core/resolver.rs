@@ -8,8 +8,16 @@ pub struct StoreResolver<'a> {
     pub store: &'a Store,
     /// Types the server stores; references to other types cannot be checked and pass.
     pub stored_types: &'a [&'a str],
-    /// `Type/id` of resources a bundle being processed writes: they exist for its entries.
-    pub bundle_targets: Option<&'a HashSet<String>>,
+    /// The bundle being processed, if any: what it writes exists for its entries, what it
+    /// deletes does not.
+    pub bundle: Option<BundleRefs<'a>>,
+}
+
+/// `Type/id` of the resources a bundle writes and deletes.
+#[derive(Clone, Copy)]
+pub struct BundleRefs<'a> {
+    pub written: &'a HashSet<String>,
+    pub deleted: &'a HashSet<String>,
 }
 
 impl ReferenceResolver for StoreResolver<'_> {
@@ -17,9 +25,13 @@ impl ReferenceResolver for StoreResolver<'_> {
         if !self.stored_types.contains(&resource_type) {
             return Ok(true);
         }
-        if let Some(targets) = self.bundle_targets {
-            if targets.contains(&format!("{resource_type}/{id}")) {
+        if let Some(bundle) = self.bundle {
+            let local = format!("{resource_type}/{id}");
+            if bundle.written.contains(&local) {
                 return Ok(true);
+            }
+            if bundle.deleted.contains(&local) {
+                return Ok(false);
             }
         }
         match self.store.read(resource_type, id) {

@@ -27,16 +27,15 @@ impl Fhir {
             .iter()
             .find(|(n, _)| n == "_cursor")
             .map(|(_, v)| v.clone());
-        let pairs = params
-            .iter()
-            .filter(|(n, _)| !NOT_SEARCH.contains(&n.as_str()));
-        let query = parse_query_with(
-            self.registry,
-            resource_type,
-            pairs.map(|(n, v)| (n, v)),
-            handling,
-        )
-        .map_err(query_error)?;
+        let pairs = local_values(
+            ctx,
+            params
+                .iter()
+                .filter(|(n, _)| !NOT_SEARCH.contains(&n.as_str())),
+        )?;
+        let query =
+            parse_query_with(self.registry, resource_type, pairs, handling).map_err(query_error)?;
+        check_cost(&query)?;
         let applied = query.to_query_string();
         let path = format!("{}/{resource_type}", ctx.base_url);
         let link = |cursor: Option<&str>| {
@@ -134,8 +133,63 @@ impl Fhir {
                 "conditional interactions need at least one search parameter",
             ));
         }
-        parse_query_with(self.registry, resource_type, pairs, Handling::Strict).map_err(query_error)
+        let pairs = local_values(ctx_free(), pairs.iter())?;
+        let query = parse_query_with(self.registry, resource_type, pairs, Handling::Strict)
+            .map_err(query_error)?;
+        check_cost(&query)?;
+        Ok(query)
     }
+}
+
+/// More AND'ed filters than this is refused: each is a subquery, and hundreds of them make one
+/// request hold the database (PostgreSQL plans explode well before 200).
+const MAX_FILTERS: usize = 32;
+
+fn check_cost(query: &SearchQuery) -> Result<(), FhirError> {
+    if query.filters.len() > MAX_FILTERS {
+        return Err(FhirError::TooCostly(format!(
+            "{} search conditions given; at most {MAX_FILTERS} are accepted in one search",
+            query.filters.len()
+        )));
+    }
+    Ok(())
+}
+
+/// No context: criteria of conditional interactions carry relative references only.
+fn ctx_free() -> Option<&'static RequestContext> {
+    None
+}
+
+/// Refuses NUL characters (no database stores them in text) and turns absolute references to
+/// this server's base (`http://host/fhir/Patient/1`) into the local form the index holds.
+fn local_values<'a, C, I>(ctx: C, pairs: I) -> Result<Vec<(String, String)>, FhirError>
+where
+    C: Into<Option<&'a RequestContext>>,
+    I: Iterator<Item = &'a (String, String)>,
+{
+    let base = ctx.into().map(|c| format!("{}/", c.base_url));
+    pairs
+        .map(|(name, value)| {
+            if name.contains('\0') || value.contains('\0') {
+                return Err(FhirError::bad_request_at(
+                    format!(
+                        "the search parameter '{}' contains a NUL character",
+                        name.replace('\0', "\\0")
+                    ),
+                    name.replace('\0', ""),
+                ));
+            }
+            let value = match &base {
+                Some(base) => value
+                    .split(',')
+                    .map(|v| v.strip_prefix(base.as_str()).unwrap_or(v))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                None => value.clone(),
+            };
+            Ok((name.clone(), value))
+        })
+        .collect()
 }
 
 fn subset_of(query: &SearchQuery) -> Subset {

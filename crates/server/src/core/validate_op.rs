@@ -43,7 +43,12 @@ impl Fhir {
         };
         let parsed: Resource = match json::from_value(resource.clone()) {
             Ok(r) => r,
-            Err(e) => return Ok(FhirError::Parse(e).to_operation_outcome()),
+            Err(e) => {
+                let body = resource.to_string();
+                return Ok(self
+                    .parse_failure(e, body.as_bytes())
+                    .to_operation_outcome());
+            }
         };
         let mut extra = Vec::new();
         if parsed.resource_type() != resource_type {

@@ -1,14 +1,13 @@
 //! Writes: parse, check, validate, index, then store with `meta` set by the store's version.
 
 use super::error::FhirError;
-use super::resolver::StoreResolver;
+use super::resolver::{BundleRefs, StoreResolver};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Element, Instant, Resource};
 use custodian_search::index::ResourceIndex;
 use custodian_store::{BoxError, DeleteOutcome, Meta, StoredResource};
 use custodian_validation::{Issue, ValidateOptions};
 use serde_json::Value;
-use std::collections::HashSet;
 
 /// How a write is asked for.
 #[derive(Debug, Clone, Default)]
@@ -50,8 +49,36 @@ impl Fhir {
         body: &[u8],
         id_rule: IdRule<'_>,
     ) -> Result<Prepared, FhirError> {
-        let resource: Resource = json::from_slice(body)?;
+        let resource: Resource = match json::from_slice(body) {
+            Ok(r) => r,
+            Err(e) => return Err(self.parse_failure(e, body)),
+        };
         self.prepare_parsed(resource_type, resource, id_rule)
+    }
+
+    /// A body the model refuses: its first broken JSON rule, with whatever else validation
+    /// finds in it, so the client hears about every problem at once.
+    pub(crate) fn parse_failure(
+        &self,
+        first: custodian_model::ParseError,
+        body: &[u8],
+    ) -> FhirError {
+        let Ok(value) = serde_json::from_slice::<Value>(body) else {
+            return FhirError::Parse(first);
+        };
+        let options = ValidateOptions::default().check_references_exist(false);
+        let others: Vec<Issue> = self
+            .validator
+            .validate(&value, &options)
+            .issues
+            .into_iter()
+            .filter(|i| i.severity.is_error() && i.expression != first.expression)
+            .collect();
+        if others.is_empty() {
+            FhirError::Parse(first)
+        } else {
+            FhirError::ParseAll { first, others }
+        }
     }
 
     pub(crate) fn prepare_parsed(
@@ -63,13 +90,13 @@ impl Fhir {
         self.prepare_in(resource_type, resource, id_rule, None)
     }
 
-    /// Like `prepare_parsed`, for an entry of a bundle that writes `bundle_targets`.
+    /// Like `prepare_parsed`, for an entry of a bundle (`bundle`: what it writes and deletes).
     pub(crate) fn prepare_in(
         &self,
         resource_type: &str,
         mut resource: Resource,
         id_rule: IdRule<'_>,
-        bundle_targets: Option<&HashSet<String>>,
+        bundle: Option<BundleRefs<'_>>,
     ) -> Result<Prepared, FhirError> {
         if resource.resource_type() != resource_type {
             return Err(FhirError::bad_request_at(
@@ -99,7 +126,7 @@ impl Fhir {
             },
         }
         let value = json::to_value(&resource).map_err(|e| FhirError::Internal(e.to_string()))?;
-        let warnings = self.validate_value(&value, bundle_targets)?;
+        let warnings = self.validate_value(&value, bundle)?;
         let index = custodian_search::extract::extract_with(self.registry, resource_type, &value);
         Ok(Prepared {
             resource,
@@ -112,16 +139,16 @@ impl Fhir {
     pub(crate) fn validate_value(
         &self,
         value: &Value,
-        bundle_targets: Option<&HashSet<String>>,
+        bundle: Option<BundleRefs<'_>>,
     ) -> Result<Vec<Issue>, FhirError> {
         let stored: Vec<&str> = self.supported_types().collect();
         let resolver = StoreResolver {
             store: &self.store,
             stored_types: &stored,
-            bundle_targets,
+            bundle,
         };
         let options = ValidateOptions::default()
-            .in_bundle(bundle_targets.is_some())
+            .in_bundle(bundle.is_some())
             .check_references_exist(self.config.referential_integrity)
             .with_resolver(&resolver);
         let report = self.validator.validate(value, &options);

@@ -10,6 +10,7 @@ mod rewrite;
 
 use super::bundle::{BundleWriter, Entry, Response};
 use super::error::FhirError;
+use super::resolver::BundleRefs;
 use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Bundle, BundleType, Resource};
@@ -60,7 +61,18 @@ impl Fhir {
         } else {
             bundle.clone()
         };
-        let parsed: Bundle = json::from_value(envelope.clone())?;
+        let parsed: Bundle = json::from_value(envelope.clone()).map_err(|mut e| {
+            if let Some(index) = entry_index(&e.expression) {
+                let full_url = bundle
+                    .pointer(&format!("/entry/{index}/fullUrl"))
+                    .and_then(Value::as_str);
+                e.message = match full_url {
+                    Some(u) => format!("entry {index} ({u}): {}", e.message),
+                    None => format!("entry {index}: {}", e.message),
+                };
+            }
+            FhirError::Parse(e)
+        })?;
         let kind = parsed.r#type.as_ref().and_then(|t| t.value);
         match kind {
             Some(BundleType::Transaction) => {
@@ -85,14 +97,29 @@ impl Fhir {
     /// The Bundle's own rules (bdl invariants, entry structure); entry references are checked
     /// per entry once the bundle's ids are known.
     fn check_bundle(&self, bundle: &Value) -> Result<(), FhirError> {
-        let targets = HashSet::new();
-        match self.validate_value(bundle, Some(&targets)) {
+        let none = HashSet::new();
+        let refs = BundleRefs {
+            written: &none,
+            deleted: &none,
+        };
+        match self.validate_value(bundle, Some(refs)) {
             Ok(_) => Ok(()),
             Err(FhirError::Invalid(mut report)) => {
                 // References are resolved later against the bundle's own entries.
                 report.issues.retain(|i| {
                     !(i.severity.is_error() && i.code == custodian_validation::IssueType::NotFound)
                 });
+                for issue in &mut report.issues {
+                    if let Some(index) = entry_index(&issue.expression) {
+                        let full_url = bundle
+                            .pointer(&format!("/entry/{index}/fullUrl"))
+                            .and_then(Value::as_str);
+                        issue.diagnostics = match full_url {
+                            Some(u) => format!("entry {index} ({u}): {}", issue.diagnostics),
+                            None => format!("entry {index}: {}", issue.diagnostics),
+                        };
+                    }
+                }
                 if report.has_errors() {
                     Err(FhirError::Invalid(report))
                 } else {
@@ -110,8 +137,20 @@ impl Fhir {
         entry_return: EntryReturn,
     ) -> Result<String, FhirError> {
         let mut planned = plan::plan(bundle, &ctx.base_url)?;
-        for p in &mut planned {
-            self.resolve_criteria(p)
+        // Deletes run first, so the other entries' conditions are judged without what they
+        // delete, and references to it fail.
+        let no_exclusions = HashSet::new();
+        for p in planned.iter_mut().filter(|p| p.action == Action::Delete) {
+            self.resolve_criteria(p, &no_exclusions)
+                .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
+        }
+        let deleted: HashSet<String> = planned
+            .iter()
+            .filter(|p| p.action == Action::Delete)
+            .map(Planned::local_reference)
+            .collect();
+        for p in planned.iter_mut().filter(|p| p.action != Action::Delete) {
+            self.resolve_criteria(p, &deleted)
                 .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
         }
         plan::check_unique(&planned)?;
@@ -127,8 +166,12 @@ impl Fhir {
             .collect();
         let mut prepared = Vec::with_capacity(planned.len());
         for p in &mut planned {
+            let refs = BundleRefs {
+                written: &targets,
+                deleted: &deleted,
+            };
             let ready = self
-                .prepare_entry(p, &identities, &targets)
+                .prepare_entry(p, &identities, refs)
                 .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
             prepared.push(ready);
         }
@@ -212,14 +255,19 @@ impl Fhir {
             .and_then(Value::as_str)
             .map(str::to_owned);
         let mut planned = plan::plan_entry(0, entry, full_url, &ctx.base_url)?;
-        self.resolve_criteria(&mut planned)?;
+        self.resolve_criteria(&mut planned, &HashSet::new())?;
         if let Action::Search { params } = &planned.action {
             return self
                 .search_entry(ctx, &planned.resource_type, params)
                 .map(Outcome::Searched);
         }
         let targets: HashSet<String> = [planned.local_reference()].into();
-        let mut prepared = self.prepare_entry(&mut planned, &HashMap::new(), &targets)?;
+        let none = HashSet::new();
+        let refs = BundleRefs {
+            written: &targets,
+            deleted: &none,
+        };
+        let mut prepared = self.prepare_entry(&mut planned, &HashMap::new(), refs)?;
         Ok(self
             .store
             .write_one(&ctx.audit(), |tx| execute(tx, &planned, &mut prepared))?)
@@ -227,13 +275,22 @@ impl Fhir {
 
     /// Turns an entry's conditions (`ifNoneExist`, `PUT/DELETE Type?criteria`) into a
     /// concrete target, against the stored state before the bundle runs.
-    fn resolve_criteria(&self, p: &mut Planned) -> Result<(), FhirError> {
+    fn resolve_criteria(
+        &self,
+        p: &mut Planned,
+        deleted: &HashSet<String>,
+    ) -> Result<(), FhirError> {
         let Some(criteria) = p.criteria.clone() else {
             return Ok(());
         };
         self.check_type(&p.resource_type)?;
         let query = self.criteria(&p.resource_type, &criteria)?;
-        let ids = self.store.search_ids(&query, 2)?;
+        let ids: Vec<String> = self
+            .store
+            .search_ids(&query, 2 + deleted.len())?
+            .into_iter()
+            .filter(|id| !deleted.contains(&format!("{}/{id}", p.resource_type)))
+            .collect();
         let body_id = p
             .resource
             .as_ref()
@@ -290,7 +347,7 @@ impl Fhir {
         &self,
         p: &mut Planned,
         identities: &HashMap<String, String>,
-        targets: &HashSet<String>,
+        refs: BundleRefs<'_>,
     ) -> Result<Option<Prepared>, FhirError> {
         self.check_type(&p.resource_type)?;
         let Some(resource) = p.resource.as_mut() else {
@@ -318,13 +375,8 @@ impl Fhir {
             object.insert("id".to_owned(), Value::String(p.id.clone()));
         }
         let parsed: Resource = json::from_value(resource.clone())?;
-        self.prepare_in(
-            &p.resource_type,
-            parsed,
-            IdRule::Equals(&p.id),
-            Some(targets),
-        )
-        .map(Some)
+        self.prepare_in(&p.resource_type, parsed, IdRule::Equals(&p.id), Some(refs))
+            .map(Some)
     }
 }
 
@@ -477,6 +529,14 @@ fn write_outcome(
             ..Default::default()
         }),
     }
+}
+
+/// `N` of an expression `Bundle.entry[N]...`.
+fn entry_index(expression: &str) -> Option<usize> {
+    expression
+        .strip_prefix("Bundle.entry[")
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|n| n.parse().ok())
 }
 
 /// The Bundle without its entries' resources.

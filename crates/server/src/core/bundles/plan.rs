@@ -77,6 +77,18 @@ pub fn entry_error(index: usize, full_url: Option<&str>, e: FhirError) -> FhirEr
             p.expression = prefix_expression(index, &p.expression);
             FhirError::Parse(p)
         }
+        FhirError::ParseAll {
+            mut first,
+            mut others,
+        } => {
+            first.message = format!("{at}: {}", first.message);
+            first.expression = prefix_expression(index, &first.expression);
+            for issue in &mut others {
+                issue.diagnostics = format!("{at}: {}", issue.diagnostics);
+                issue.expression = prefix_expression(index, &issue.expression);
+            }
+            FhirError::ParseAll { first, others }
+        }
         FhirError::Invalid(mut report) => {
             for issue in &mut report.issues {
                 issue.diagnostics = format!("{at}: {}", issue.diagnostics);
