@@ -39,7 +39,6 @@ backends!(
     absolute_request_urls_nested_conditional_references_and_batch_replays,
     racing_transactions_with_the_same_if_match_one_wins,
     delete_then_create_with_if_none_exist_replaces,
-    #[ignore = "bug (PostgreSQL): 8 concurrent transactions with the same ifNoneExist create several Patients; the re-check inside the transaction is exact only on SQLite (sqlite_only:: runs it there)"]
     concurrent_transactions_with_the_same_if_none_exist_create_once,
     invalid_entry_outcome_names_index_and_full_url,
     transaction_cannot_delete_what_another_entry_references,

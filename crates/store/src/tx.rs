@@ -543,8 +543,28 @@ impl<'c> Tx<'c> {
         R: FnOnce(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
         F: FnOnce(&mut Tx<'c>) -> Result<Vec<String>, StoreError>,
     {
-        validate_type(resource_type)?;
         let id = new_id();
+        self.create_conditional_as(resource_type, &id, criteria, find, index, render)
+    }
+
+    /// `create_conditional` with an id chosen by the caller (a transaction bundle assigns ids
+    /// before it writes, so that its entries can refer to each other).
+    pub fn create_conditional_as<R, F>(
+        &mut self,
+        resource_type: &str,
+        id: &str,
+        criteria: &str,
+        find: F,
+        index: &ResourceIndex,
+        render: R,
+    ) -> Result<ConditionalCreate, StoreError>
+    where
+        R: FnOnce(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
+        F: FnOnce(&mut Tx<'c>) -> Result<Vec<String>, StoreError>,
+    {
+        validate_type(resource_type)?;
+        validate_id(id)?;
+        let id = id.to_owned();
         let now = now_micros();
         let key = (
             conditional_keys::resource_type.eq(resource_type),

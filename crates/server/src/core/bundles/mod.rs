@@ -14,7 +14,7 @@ use super::resolver::BundleRefs;
 use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Bundle, BundleType, Resource};
-use custodian_store::{format_instant, StoreError, StoredResource, Tx};
+use custodian_store::{format_instant, ConditionalCreate, StoreError, StoredResource, Tx};
 use plan::{entry_error, Action, Planned};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -393,19 +393,33 @@ fn execute(
             Ok(Outcome::Deleted)
         }
         Action::Create | Action::Update => {
-            if let Some(query) = &p.if_none_exist {
-                // Someone may have created a match since the bundle was planned. SQLite
-                // serializes writers, so this check is exact there.
-                if !tx.search_ids(query, 1)?.is_empty() {
-                    return Err(StoreError::Duplicate(format!(
-                        "a {} matching ifNoneExist was created concurrently; retry the bundle",
-                        p.resource_type
-                    )));
-                }
-            }
             let Some(prepared) = prepared.as_mut() else {
                 return Err(StoreError::Render("entry was not prepared".into()));
             };
+            if let Some(query) = &p.if_none_exist {
+                // Claim the criteria key with the id the bundle assigned: a concurrent
+                // transaction with the same ifNoneExist waits for this one, then finds its
+                // resource, and fails rather than create a second one.
+                let key = crate::core::conditional::criteria_key(query);
+                let created = tx.create_conditional_as(
+                    &p.resource_type,
+                    &p.id,
+                    &key,
+                    |tx| tx.search_ids(query, 2),
+                    &prepared.index,
+                    |meta| render(&mut prepared.resource, meta),
+                )?;
+                return match created {
+                    ConditionalCreate::Created(resource) => Ok(Outcome::Written {
+                        resource,
+                        created: true,
+                    }),
+                    ConditionalCreate::Existing(_) => Err(StoreError::Duplicate(format!(
+                        "a {} matching ifNoneExist was created concurrently; retry the bundle",
+                        p.resource_type
+                    ))),
+                };
+            }
             let if_match = if p.action == Action::Update {
                 p.if_match
             } else {
