@@ -12,10 +12,11 @@
 //!   code AND c.target_type = Type AND c.target_id IN (SELECT t.resource_id FROM resources t
 //!   WHERE t.resource_type = Type AND NOT t.deleted AND t.res_pk IN (<rest on t>))`, nested as
 //!   deep as the parser allows;
-//! - `_has:Type:param:rest` is the set of *ids* `SELECT h.target_id FROM idx_reference h WHERE
-//!   h.resource_type = Type AND h.param = param AND h.target_type = <outer type> AND h.res_pk IN
-//!   (SELECT s.res_pk FROM resources s WHERE ... AND <rest on s>)`, probed with
-//!   `h.target_id = r.resource_id` or driving through `r.resource_id IN (...)`.
+//! - `_has:Type:param:rest` is the set `SELECT t.res_pk FROM idx_reference h JOIN resources t
+//!   ON (t.resource_type, t.resource_id) = (<outer type>, h.target_id) WHERE h.resource_type =
+//!   Type AND h.param = param AND h.res_pk IN (<rest>)`, where `<rest>` is the inner filter's
+//!   set itself when it is positive (its rows exist only for current sources of that type)
+//!   and `SELECT s.res_pk FROM resources s WHERE ... AND <rest on s>` otherwise.
 //!
 //! Nested sets are IN lists rather than joins: SQLite then drives from the innermost filter
 //! (a join let it walk every reference row of the parameter first).
@@ -39,11 +40,11 @@ pub(crate) struct Scope {
     pub resource_type: String,
 }
 
-/// Which column of the scope's row a set's keys are.
+/// Which column of the scope's row a set's keys are (primary keys: every set resolves to
+/// them, so the outer row is always reached by primary key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Key {
     Pk,
-    Id,
 }
 
 /// A compiled filter.
@@ -125,31 +126,8 @@ impl Pred {
                     (Mode::In, Key::Pk) => {
                         out.push(a).push(".res_pk IN (").append(sql).push(")");
                     }
-                    (Mode::In, Key::Id) => {
-                        // Ids to primary keys through the (type, id) unique index, so the
-                        // outer row is still reached by primary key (SQLite would rather walk
-                        // every row of the type in key order and test the id list).
-                        let ai = format!("{a}i");
-                        out.push(a)
-                            .push(".res_pk IN (SELECT ")
-                            .push(&ai)
-                            .push(".res_pk FROM resources ")
-                            .push(&ai)
-                            .push(" WHERE ")
-                            .push(&ai)
-                            .push(".resource_type = ")
-                            .text(scope.resource_type.as_str())
-                            .push(" AND ")
-                            .push(&ai)
-                            .push(".resource_id IN (")
-                            .append(sql)
-                            .push("))");
-                    }
-                    (Mode::Exists, _) => {
-                        let col = match on {
-                            Key::Pk => "res_pk",
-                            Key::Id => "resource_id",
-                        };
+                    (Mode::Exists, Key::Pk) => {
+                        let col = "res_pk";
                         out.push("EXISTS (")
                             .append(sql)
                             .push(" AND ")
@@ -352,16 +330,27 @@ impl Compiler {
             )),
             other => Err(other.render(&s, Mode::In, self.sqlite)),
         };
+        let t = self.alias("t");
         let mut sql = Sql::default();
         sql.push("SELECT ")
-            .push(&x)
-            .push(".target_id AS k FROM idx_reference ")
+            .push(&t)
+            .push(".res_pk AS k FROM idx_reference ")
             .push(&x);
         let hint = Hint {
             at: sql.len(),
             index: "idx_reference_res",
         };
-        sql.push(" WHERE ")
+        sql.push(" JOIN resources ")
+            .push(&t)
+            .push(" ON ")
+            .push(&t)
+            .push(".resource_type = ")
+            .text(scope.resource_type.as_str())
+            .push(" AND ")
+            .push(&t)
+            .push(".resource_id = ")
+            .push(&x)
+            .push(".target_id WHERE ")
             .push(&x)
             .push(".resource_type = ")
             .text(h.source_type.as_str())
@@ -373,6 +362,10 @@ impl Compiler {
             .push(&x)
             .push(".target_type = ")
             .text(scope.resource_type.as_str())
+            .push(" AND ")
+            .push(&t)
+            .push(".deleted = ")
+            .boolean(false)
             .push(" AND ")
             .push(&x)
             .push(".res_pk IN (");
@@ -400,8 +393,8 @@ impl Compiler {
         sql.push(")");
         Ok(Pred::Set {
             sql,
-            key: format!("{x}.target_id"),
-            on: Key::Id,
+            key: format!("{t}.res_pk"),
+            on: Key::Pk,
             hint_in: Some(hint),
             hint_exists: None,
         })

@@ -41,7 +41,7 @@ use diesel::Connection;
 use self::compile::{Compiler, Key, Mode, Pred, Scope};
 use self::include::Found;
 use self::page::{Cursor, SortExpr};
-use self::sql::{load, Bind, CountRow, IdKey, IdRow, PageRow, PkKey, PlanLine, Sql};
+use self::sql::{load, Bind, CountRow, IdRow, PageRow, PkKey, PlanLine, Sql};
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tx::{Tx, TxConn};
@@ -230,17 +230,27 @@ impl Tx<'_> {
         } else {
             None
         };
-        let mut filter = Sql::new("r.resource_type = ");
+        // With a bound key list the rows are reached by primary key; `+` (SQLite only) keeps
+        // the planner from walking `resources_search` and testing the list per row.
+        let plus = if matches!(driver, Some(Driver::Keys(..))) {
+            "+"
+        } else {
+            ""
+        };
+        let mut filter = Sql::new(plus);
         filter
+            .push("r.resource_type = ")
             .text(query.resource_type.as_str())
-            .push(" AND r.deleted = ")
+            .push(" AND ")
+            .push(plus)
+            .push("r.deleted = ")
             .boolean(false);
         let sqlite = self.is_sqlite();
         for (i, p) in preds.into_iter().enumerate() {
             filter.push(" AND ");
             match &driver {
                 Some(Driver::Keys(d, keys)) if *d == i => {
-                    filter.append(keys.render(&query.resource_type));
+                    filter.append(keys.render());
                 }
                 Some(Driver::Set(d)) if *d == i => {
                     filter.append(p.render(&scope, Mode::In, sqlite));
@@ -289,12 +299,6 @@ impl Tx<'_> {
                         .map(|r| r.k)
                         .collect(),
                 ),
-                Key::Id => Keys::Ids(
-                    load::<IdKey>(&mut self.conn, probe)?
-                        .into_iter()
-                        .map(|r| r.k)
-                        .collect(),
-                ),
             };
             let n = keys.len();
             if n >= limit {
@@ -325,18 +329,16 @@ enum Driver {
 
 enum Keys {
     Pks(Vec<i64>),
-    Ids(Vec<String>),
 }
 
 impl Keys {
     fn len(&self) -> usize {
         match self {
             Keys::Pks(v) => v.len(),
-            Keys::Ids(v) => v.len(),
         }
     }
 
-    fn render(&self, resource_type: &str) -> Sql {
+    fn render(&self) -> Sql {
         let mut sql = Sql::default();
         match self {
             _ if self.len() == 0 => {
@@ -345,15 +347,6 @@ impl Keys {
             Keys::Pks(pks) => {
                 sql.push("r.res_pk IN ")
                     .list(pks.iter().map(|k| Bind::Int(*k)));
-            }
-            Keys::Ids(ids) => {
-                sql.push(
-                    "r.res_pk IN (SELECT ri.res_pk FROM resources ri WHERE ri.resource_type = ",
-                )
-                .text(resource_type)
-                .push(" AND ri.resource_id IN ")
-                .list(ids.iter().map(|k| Bind::Text(k.clone())))
-                .push(")");
             }
         }
         sql

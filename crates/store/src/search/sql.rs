@@ -160,18 +160,11 @@ pub(crate) struct IdRow {
     pub rid: String,
 }
 
-/// A set's key column (`AS k`): a primary key...
+/// A set's key column (`AS k`): a primary key.
 #[derive(QueryableByName, Debug)]
 pub(crate) struct PkKey {
     #[diesel(sql_type = BigInt)]
     pub k: i64,
-}
-
-/// ... or a resource id.
-#[derive(QueryableByName, Debug)]
-pub(crate) struct IdKey {
-    #[diesel(sql_type = Text)]
-    pub k: String,
 }
 
 #[derive(QueryableByName, Debug)]
