@@ -152,7 +152,7 @@ fn res_index(table: &str) -> &'static str {
         "idx_string" => "idx_string_res",
         "idx_token" => "idx_token_res",
         "idx_date" => "idx_date_res",
-        "idx_reference" => "idx_reference_res",
+        "idx_reference" => "idx_reference_res_target",
         "idx_quantity" => "idx_quantity_res",
         "idx_number" => "idx_number_res",
         _ => "idx_uri_res",
@@ -264,7 +264,7 @@ impl Compiler {
             .push(&c);
         let hint = Hint {
             at: sql.len(),
-            index: "idx_reference_res",
+            index: "idx_reference_res_target",
         };
         // The targets as an IN list (not a join), so SQLite seeks the reference index per
         // target id instead of walking every reference row of the parameter.
@@ -338,7 +338,7 @@ impl Compiler {
             .push(&x);
         let hint = Hint {
             at: sql.len(),
-            index: "idx_reference_res",
+            index: "idx_reference_res_target",
         };
         sql.push(" JOIN resources ")
             .push(&t)
@@ -362,10 +362,8 @@ impl Compiler {
             .push(&x)
             .push(".target_type = ")
             .text(scope.resource_type.as_str())
-            .push(" AND ")
-            .push(&t)
-            .push(".deleted = ")
-            .boolean(false)
+            // No `deleted` test on `t`: every user of the set tests the outer row, and
+            // without it the (type, id) index answers alone.
             .push(" AND ")
             .push(&x)
             .push(".res_pk IN (");
