@@ -7,13 +7,27 @@ use serde::Serialize;
 
 /// Parses FHIR JSON into a resource (`Resource`) or any generated type.
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
-    path::reset();
-    serde_json::from_slice(bytes).map_err(parse_error)
+    // One UTF-8 check of the whole document is much cheaper than serde_json's check of each
+    // string in it, which is what reading from a byte slice costs.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => from_str(text),
+        Err(e) => {
+            path::reset();
+            Err(ParseError {
+                kind: ParseErrorKind::Syntax,
+                expression: String::new(),
+                message: format!("the body is not UTF-8 text ({e})"),
+                line: 0,
+                column: 0,
+            })
+        }
+    }
 }
 
 /// Parses FHIR JSON text.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, ParseError> {
-    from_slice(text.as_bytes())
+    path::reset();
+    serde_json::from_str(text).map_err(parse_error)
 }
 
 /// Reads a type from an already parsed JSON value (e.g. after a JSON Patch).

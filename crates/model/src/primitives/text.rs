@@ -19,7 +19,7 @@ pub fn check(kind: Kind, text: &str) -> Result<(), Broken> {
         Kind::String | Kind::Markdown | Kind::Xhtml => is_string(text),
         Kind::Code => is_code(text),
         Kind::Id => is_id(text),
-        Kind::Uri | Kind::Url | Kind::Canonical => !text.chars().any(char::is_whitespace),
+        Kind::Uri | Kind::Url | Kind::Canonical => has_no_whitespace(text),
         Kind::Oid => is_oid(text),
         Kind::Uuid => is_uuid(text),
         Kind::Base64Binary => is_base64(text),
@@ -71,14 +71,41 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// No control characters but tab, CR and LF. Works on bytes: the C0 controls and DEL are
+/// single bytes, and the C1 controls (U+0080..U+009F) are 0xC2 followed by 0x80..0x9F.
 fn is_string(text: &str) -> bool {
-    !text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t'))
+    let bytes = text.as_bytes();
+    // The common case, printable ASCII, in a loop the compiler vectorizes.
+    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+        return true;
+    }
+    !bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => false,
+        0x00..=0x1f | 0x7f => true,
+        0xc2 => matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
+        _ => false,
+    })
+}
+
+/// No white space anywhere (uri, url, canonical): ASCII text is checked by bytes.
+fn has_no_whitespace(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().all(|b| b > b' ' && b != 0x7f)
+            || !text.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b)
+    } else {
+        !text.chars().any(char::is_whitespace)
+    }
 }
 
 fn is_code(text: &str) -> bool {
     // [^\s]+(\s[^\s]+)*
+    if text.is_ascii() {
+        let b = text.as_bytes();
+        let space = |c: &u8| c.is_ascii_whitespace() || *c == 0x0b;
+        return !b.first().is_some_and(space)
+            && !b.last().is_some_and(space)
+            && !b.windows(2).any(|w| space(&w[0]) && space(&w[1]));
+    }
     let mut previous_space = true;
     for c in text.chars() {
         let space = c.is_whitespace();
