@@ -350,11 +350,9 @@ impl Compiler {
             .push(&t)
             .push(".resource_id = ")
             .push(&x)
+            // The source type is implied by `h.res_pk IN (<rest>)` (a set of that type), so
+            // the covering index (res_pk, param, target_type, target_id) answers alone.
             .push(".target_id WHERE ")
-            .push(&x)
-            .push(".resource_type = ")
-            .text(h.source_type.as_str())
-            .push(" AND ")
             .push(&x)
             .push(".param = ")
             .text(h.reference_param.as_str())
