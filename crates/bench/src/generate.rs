@@ -642,7 +642,7 @@ pub fn transaction_bundle(seed: u64, records: &[PatientRecord]) -> Value {
                 .unwrap_or_default()
                 .to_string();
             if let Some(map) = resource.as_object_mut() {
-                map.remove("id");
+                map.shift_remove("id");
             }
             rewrite_references(&mut resource, seed);
             entries.push(json!({

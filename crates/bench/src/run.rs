@@ -585,7 +585,7 @@ fn all(args: AllArgs) -> Result<(), BenchError> {
     let create_bodies: Vec<Vec<u8>> = (0..64)
         .filter_map(|i| {
             let mut p = generate::patient_record(args.seed, 50_000_000 + i).patient;
-            p.as_object_mut().map(|m| m.remove("id"));
+            p.as_object_mut().map(|m| m.shift_remove("id"));
             serde_json::to_vec(&p).ok()
         })
         .collect();
