@@ -23,12 +23,13 @@
 //! Every AND'ed filter is one `EXISTS`/`IN`/`NOT EXISTS` predicate on `r` (see `compile`):
 //! no joins in the outer query, so several parameters never multiply rows. On SQLite, whose
 //! planner cannot estimate how many rows a value matches, the store picks the driver itself:
-//! each positive filter's row count is probed up to [`PROBE_LIMIT`] and the smallest one below
-//! it (or, with `_sort`, the smallest one) becomes `r.res_pk IN (...)`; the others stay
-//! `EXISTS` probes, and with no selective filter the query walks `resources` in primary-key
-//! order (index `resources_search`) probing each row until the page is full. On PostgreSQL
-//! every filter is an `EXISTS` and the planner chooses (semi-joins; see docs/search.md for
-//! the plans).
+//! each positive filter's keys are fetched up to [`PROBE_LIMIT`]; the smallest complete list
+//! is bound as `r.res_pk IN (?, ...)` (rows reached by rowid, already in key order); the other
+//! filters stay `EXISTS` probes pinned to the per-resource index. With no selective filter the
+//! statement walks `resources` in primary-key order (index `resources_search`) and probes each
+//! row until the page is full; with `_sort` the first filter drives as `IN (<its SQL>)`. On
+//! PostgreSQL every filter is an `EXISTS` and the planner chooses (semi-joins). Plans and
+//! figures: docs/search.md.
 
 mod compile;
 mod include;
@@ -272,7 +273,7 @@ impl Tx<'_> {
     ) -> Result<Option<Driver>, StoreError> {
         let limit = usize::try_from(PROBE_LIMIT).unwrap_or(usize::MAX);
         let mut best: Option<(usize, Keys)> = None;
-        let mut smallest_set: Option<usize> = None;
+        let mut first_set: Option<usize> = None;
         for (i, p) in preds.iter().enumerate() {
             let Pred::Set {
                 sql,
@@ -284,7 +285,7 @@ impl Tx<'_> {
             else {
                 continue;
             };
-            smallest_set.get_or_insert(i);
+            first_set.get_or_insert(i);
             let set = Pred::set_sql(sql, *hint_in, *hint_exists, Mode::In, true);
             let mut probe = Sql::new("SELECT p.k AS k FROM (");
             probe
@@ -311,7 +312,7 @@ impl Tx<'_> {
                 break;
             }
         }
-        Ok(match (best, smallest_set) {
+        Ok(match (best, first_set) {
             (Some((i, keys)), _) => Some(Driver::Keys(i, keys)),
             (None, Some(i)) if sorted => Some(Driver::Set(i)),
             _ => None,
