@@ -14,7 +14,9 @@ use super::resolver::BundleRefs;
 use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Bundle, BundleType, Resource};
-use custodian_store::{format_instant, ConditionalCreate, StoreError, StoredResource, Tx};
+use custodian_store::{
+    format_instant, BatchItem, ConditionalCreate, Meta, StoreError, StoredResource, Tx,
+};
 use plan::{entry_error, Action, Planned};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -179,10 +181,51 @@ impl Fhir {
         order.sort_by_key(|&i| planned[i].phase());
         let mut failed_at = None;
         let mut outcomes = Vec::new();
+        // Plain creates (no ifNoneExist) go in together with the store's multi-row INSERTs,
+        // after the deletes; everything else runs one entry at a time in the spec's order.
+        let bulk: Vec<bool> = planned
+            .iter()
+            .map(|p| p.action == Action::Create && p.if_none_exist.is_none())
+            .collect();
         let result = self.store.transaction(&ctx.audit(), |tx| {
             outcomes.clear();
             outcomes.resize_with(planned.len(), || None);
-            for &i in &order {
+            for &i in order.iter().filter(|&&i| planned[i].phase() == 0) {
+                failed_at = Some(i);
+                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i])?);
+            }
+            failed_at = bulk.iter().position(|b| *b);
+            let mut indices = Vec::new();
+            let mut items = Vec::new();
+            for (i, slot) in prepared.iter_mut().enumerate() {
+                if let (
+                    true,
+                    Some(Prepared {
+                        resource, index, ..
+                    }),
+                ) = (bulk[i], slot.as_mut())
+                {
+                    indices.push(i);
+                    items.push(BatchItem {
+                        resource_type: planned[i].resource_type.as_str(),
+                        id: Some(planned[i].id.as_str()),
+                        index: &*index,
+                        render: move |meta: &Meta<'_>| render(resource, meta),
+                    });
+                }
+            }
+            if !items.is_empty() {
+                for (i, resource) in indices.into_iter().zip(tx.create_many(items)?) {
+                    outcomes[i] = Some(Outcome::Written {
+                        resource,
+                        created: true,
+                    });
+                }
+            }
+            for &i in order
+                .iter()
+                .filter(|&&i| planned[i].phase() > 0 && !bulk[i])
+            {
                 failed_at = Some(i);
                 outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i])?);
             }
