@@ -7,6 +7,9 @@
 //! runs once on SQLite and once on PostgreSQL.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+/// The throwaway-PostgreSQL harness is the store tests' own (one copy, shared by path, as the
+/// store benches share it).
+#[path = "../../crates/store/tests/common/pg.rs"]
 pub mod pg;
 
 use serde_json::{json, Value};

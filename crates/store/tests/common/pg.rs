@@ -1,4 +1,4 @@
-//! A PostgreSQL server for tests and benches: `CUSTODIAN_TEST_POSTGRES_URL` when set, otherwise
+//! A PostgreSQL server for the store's tests and benches and the end-to-end tests in `tests/`: `CUSTODIAN_TEST_POSTGRES_URL` when set, otherwise
 //! a throwaway cluster (initdb + pg_ctl from /usr/lib/postgresql/*/bin, temp dir, free loopback
 //! port, run as the `postgres` user when we are root) started once per process. A detached
 //! watcher stops it and removes its directory when this process exits, however it exits.
