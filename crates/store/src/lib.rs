@@ -12,6 +12,7 @@
 mod conn;
 mod error;
 mod index_rows;
+mod local_reader;
 pub mod schema;
 mod search;
 mod store;

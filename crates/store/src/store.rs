@@ -54,6 +54,10 @@ pub struct Store {
     /// queue on its mutex instead of spinning in SQLite's busy handler; other processes are
     /// kept out by `BEGIN IMMEDIATE` plus the busy timeout.
     writer: Option<Arc<Writer>>,
+    /// For reads on the calling thread (`read_here`): SQLite connections are opened like the
+    /// pool's, and kept per thread under this store's id.
+    manager: ConnectionManager,
+    id: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -102,11 +106,13 @@ impl Store {
             // diesel's `has_broken` only sees transaction state, not the socket: check them on
             // checkout. SQLite connections cannot break.
             .test_on_check_out(!target.is_sqlite())
-            .build(manager)?;
+            .build(manager.clone())?;
         Ok(Self {
             pool,
             target,
             writer,
+            manager,
+            id: crate::local_reader::next_store_id(),
         })
     }
 
@@ -207,6 +213,24 @@ impl Store {
 
     pub fn read(&self, resource_type: &str, id: &str) -> Result<StoredResource, StoreError> {
         self.with_reader(|tx| tx.read(resource_type, id))
+    }
+
+    /// SQLite: run cheap read-only work on the calling thread's own connection (see
+    /// `local_reader.rs`), for callers on an async worker. `None` on PostgreSQL, whose reads
+    /// cross the network and belong on a blocking thread (`with_reader`).
+    pub fn here<T, F>(&self, f: F) -> Option<Result<T, StoreError>>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    {
+        if !self.target.is_sqlite() {
+            return None;
+        }
+        let ctx = AuditContext::default();
+        Some(crate::local_reader::with_reader(
+            self.id,
+            &self.manager,
+            |c| f(&mut Tx::new(TxConn::Sqlite(c), &ctx)),
+        ))
     }
 
     pub fn vread(

@@ -107,13 +107,15 @@ impl<'c> Tx<'c> {
     pub fn read(&mut self, resource_type: &str, id: &str) -> Result<StoredResource, StoreError> {
         validate_type(resource_type)?;
         validate_id(id)?;
+        // The current version is the one not superseded. No `ORDER BY .. LIMIT ?`: SQLite
+        // re-prepares a statement whose LIMIT is a bound parameter at every execution.
         let q = rv::table
             .filter(rv::resource_type.eq(resource_type))
             .filter(rv::resource_id.eq(id))
-            .order(rv::version.desc())
+            .filter(rv::superseded_at.is_null())
             .select((rv::version, rv::last_updated, rv::deleted, rv::body));
         let row: Option<(i64, i64, bool, Option<String>)> =
-            on_conn!(&mut self.conn, |c| q.first(c).optional())?;
+            on_conn!(&mut self.conn, |c| q.get_result(c).optional())?;
         found(resource_type, id, row)
     }
 
@@ -131,8 +133,9 @@ impl<'c> Tx<'c> {
             .filter(rv::resource_id.eq(id))
             .filter(rv::version.eq(version))
             .select((rv::version, rv::last_updated, rv::deleted, rv::body));
+        // (type, id, version) is unique: no LIMIT needed (see `read`).
         let row: Option<(i64, i64, bool, Option<String>)> =
-            on_conn!(&mut self.conn, |c| q.first(c).optional())?;
+            on_conn!(&mut self.conn, |c| q.get_result(c).optional())?;
         found(resource_type, id, row)
     }
 
@@ -728,8 +731,9 @@ impl<'c> Tx<'c> {
                 resources::index_mask,
             ));
         let row: Option<(i64, i64, i64, bool, i64)> = match &mut self.conn {
-            TxConn::Sqlite(c) => q.first(&mut **c).optional()?,
-            TxConn::Pg(c) => q.for_update().first(&mut **c).optional()?,
+            // (type, id) is unique: no LIMIT (a bound LIMIT makes SQLite re-prepare).
+            TxConn::Sqlite(c) => q.get_result(&mut **c).optional()?,
+            TxConn::Pg(c) => q.for_update().get_result(&mut **c).optional()?,
         };
         Ok(row.map(
             |(res_pk, version, last_updated, deleted, index_mask)| Current {

@@ -33,8 +33,14 @@ pub async fn metadata(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
 pub async fn read(req: HttpRequest, state: Data<AppState>, path: (String, String)) -> HttpResponse {
     let call = call!(req, state);
     let (resource_type, id) = path;
-    let fhir = state.fhir.clone();
-    match blocking(move || fhir.read(&resource_type, &id)).await {
+    let result = match state.fhir.read_here(&resource_type, &id) {
+        Some(result) => result,
+        None => {
+            let fhir = state.fhir.clone();
+            blocking(move || fhir.read(&resource_type, &id)).await
+        }
+    };
+    match result {
         Ok(r) => {
             if let Some(tags) = negotiate::if_none_match(&req) {
                 if negotiate::none_match_hits(&tags, r.version) {
@@ -71,8 +77,14 @@ pub async fn vread(
 ) -> HttpResponse {
     let call = call!(req, state);
     let (resource_type, id, version) = path;
-    let fhir = state.fhir.clone();
-    match blocking(move || fhir.vread(&resource_type, &id, &version)).await {
+    let result = match state.fhir.vread_here(&resource_type, &id, &version) {
+        Some(result) => result,
+        None => {
+            let fhir = state.fhir.clone();
+            blocking(move || fhir.vread(&resource_type, &id, &version)).await
+        }
+    };
+    match result {
         Ok(r) => respond_read(&call, r),
         Err(e) => call.fail(&e),
     }

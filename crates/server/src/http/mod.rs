@@ -31,19 +31,18 @@ pub struct AppState {
 pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
     cfg.route("/healthz", web::get().to(handlers::healthz))
         .route("/readyz", web::get().to(handlers::readyz))
-        .service(
-            web::scope(base_path)
-                .service(web::resource(["", "/"]).to(dispatch))
-                .service(web::resource("/{tail:.*}").to(dispatch)),
-        )
+        // Everything under the base path goes to `dispatch` as the scope's default service: no
+        // per-request pattern (a `{tail:.*}` pattern cost a regex match per request).
+        .service(web::scope(base_path).default_service(web::to(dispatch)))
         .default_service(web::route().to(handlers::not_found));
 }
 
 /// The interaction a request asks for, by its path's shape and method (http.html). One match
-/// instead of a pattern per route: the router then evaluates a single pattern per request.
+/// instead of a pattern per route.
 async fn dispatch(req: HttpRequest, state: Data<AppState>, payload: Payload) -> HttpResponse {
     use handlers::*;
-    let tail = req.match_info().get("tail").unwrap_or_default().to_owned();
+    // The path after the base path, percent-decoded like any matched segment.
+    let tail = req.match_info().unprocessed().to_owned();
     let segments: Vec<&str> = tail.split('/').filter(|s| !s.is_empty()).collect();
     let owned = |i: usize| segments.get(i).map(|s| (*s).to_owned()).unwrap_or_default();
     let method = req.method().clone();
