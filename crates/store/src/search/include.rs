@@ -106,8 +106,7 @@ fn select_resources(sql: &mut Sql) {
 }
 
 fn finish(tx: &mut Tx<'_>, mut sql: Sql, limit: usize) -> Result<Vec<Found>, StoreError> {
-    sql.push(") ORDER BY t.res_pk LIMIT ")
-        .int(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.push(") ORDER BY t.res_pk").limit(limit);
     let rows: Vec<ResourceRow> = load(&mut tx.conn, sql)?;
     Ok(rows
         .into_iter()

@@ -159,9 +159,7 @@ impl Tx<'_> {
         }
         let plan = self.plan(query, false)?;
         let mut sql = Sql::new("SELECT r.resource_id AS rid FROM resources r WHERE ");
-        sql.append(plan.filter)
-            .push(" LIMIT ")
-            .int(i64::try_from(limit).unwrap_or(i64::MAX));
+        sql.append(plan.filter).limit(limit);
         let rows: Vec<IdRow> = load(&mut self.conn, sql)?;
         Ok(rows.into_iter().map(|r| r.rid).collect())
     }
@@ -288,11 +286,7 @@ impl Tx<'_> {
             first_set.get_or_insert(i);
             let set = Pred::set_sql(sql, *hint_in, *hint_exists, Mode::In, true);
             let mut probe = Sql::new("SELECT p.k AS k FROM (");
-            probe
-                .append(set)
-                .push(" LIMIT ")
-                .int(PROBE_LIMIT)
-                .push(") p");
+            probe.append(set).limit(limit).push(") p");
             let keys = match on {
                 Key::Pk => Keys::Pks(
                     load::<PkKey>(&mut self.conn, probe)?
@@ -407,8 +401,7 @@ fn page_sql(
         sql.push(" WHERE ").append(page::after(sort, c, "a"));
     }
     sql.push(&page::order_by(sort, "a"))
-        .push(" LIMIT ")
-        .int(i64::try_from(limit).unwrap_or(i64::MAX))
+        .limit(limit)
         .push(") b JOIN resource_versions v ON v.resource_type = ")
         .text(query.resource_type.as_str())
         .push(" AND v.resource_id = b.rid AND v.version = b.ver")
