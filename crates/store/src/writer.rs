@@ -17,6 +17,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
+use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use crate::conn::ConnectionManager;
 use crate::error::StoreError;
 use crate::tx::{Tx, TxConn};
@@ -45,17 +46,42 @@ pub(crate) struct Writer {
     queued: AtomicUsize,
     state: Mutex<State>,
     ended: Condvar,
+    /// Checkpoints the WAL off the write path (see `checkpoint.rs`); `None` if its thread
+    /// could not start, and then the writer checkpoints as SQLite does by default.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl Writer {
     pub(crate) fn new(manager: ConnectionManager, group_commit: bool) -> Self {
+        let checkpointer = match Checkpointer::start(manager.clone()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "no background checkpoint thread");
+                None
+            }
+        };
         Self {
             manager,
             group_commit,
             queued: AtomicUsize::new(0),
             state: Mutex::new(State::default()),
             ended: Condvar::new(),
+            checkpointer,
         }
+    }
+
+    /// The writer's connection: with a background checkpointer, its own automatic checkpoint
+    /// is only a backstop.
+    fn connect(&self) -> Result<SqliteConnection, StoreError> {
+        let mut conn = self.manager.establish_sqlite()?;
+        if self.checkpointer.is_some() {
+            use diesel::connection::SimpleConnection;
+            // An integer constant of ours, not a value from a request (PRAGMA takes no binds).
+            conn.batch_execute(&format!(
+                "PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}"
+            ))?;
+        }
+        Ok(conn)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -105,8 +131,7 @@ impl Writer {
             let _ = self.end_group(&mut st);
         }
         if st.conn.is_none() {
-            let c = self.manager.establish_sqlite()?;
-            st.conn = Some(c);
+            st.conn = Some(self.connect()?);
         }
         let State { conn, in_txn, .. } = &mut *st;
         let Some(conn) = conn.as_mut() else {
@@ -187,7 +212,12 @@ impl Writer {
         match <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(
             conn,
         ) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(c) = &self.checkpointer {
+                    c.wrote();
+                }
+                Ok(())
+            }
             Err(e) => {
                 let rolled_back = <AnsiTransactionManager as TransactionManager<
                     SqliteConnection,

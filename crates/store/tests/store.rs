@@ -1240,3 +1240,42 @@ fn sqlite_without_group_commit() {
     );
     assert_eq!(all.len(), ok);
 }
+
+/// Commits land in the WAL; a background thread copies them into the database file, so the
+/// writer never does it inside a commit (below its 32 MiB backstop).
+#[test]
+fn sqlite_checkpoints_in_the_background() {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let path = db.url.trim_start_matches("sqlite://").to_owned();
+    let main_size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let before = main_size();
+    let filler = "x".repeat(8000);
+    let mut last = None;
+    for i in 0..60 {
+        let body = json!({"resourceType": "Patient", "text": {"div": filler}});
+        let stored = store
+            .create(
+                &ctx(),
+                "Patient",
+                &index("Wal", &i.to_string()),
+                render(body),
+            )
+            .unwrap();
+        last = Some(stored);
+    }
+    let last = last.unwrap();
+    // ~480 KB of bodies in fewer WAL frames than SQLite's own automatic checkpoint (1,000)
+    // waits for: only the background checkpoint copies them into the database file.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while main_size() < before + 400_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file did not grow: {} -> {}",
+            before,
+            main_size()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(store.read("Patient", &last.id).unwrap().body, last.body);
+}
