@@ -1,13 +1,20 @@
 //! SQLite writer with group commit.
 //!
 //! SQLite has one writer at a time. All writes of this process go through one dedicated
-//! connection guarded by a mutex; each write runs in its own SAVEPOINT inside a shared
-//! `BEGIN IMMEDIATE` transaction. A writer that finishes while other writers are queued leaves
-//! the transaction open and waits; the last writer of the group commits for everyone, so with
+//! connection guarded by a mutex; the writes of a group share one `BEGIN IMMEDIATE`
+//! transaction. A writer that finishes while other writers are queued leaves the transaction
+//! open and waits; the last writer of the group commits for everyone, so with
 //! `synchronous=FULL` concurrent writers share one fsync instead of paying one each. Nobody is
-//! told "done" before the commit that contains their write has succeeded, and a write that
-//! fails rolls back only its own savepoint. Other processes are kept out by `BEGIN IMMEDIATE`
-//! and the busy timeout.
+//! told "done" before the commit that contains their write has succeeded.
+//!
+//! A failing write must not take the others down. Writes do not run in SAVEPOINTs (SQLite
+//! copies every page a savepoint touches into a subjournal: a quarter of the writer's time).
+//! Instead the writer compares SQLite's `total_changes()` around each write: most failures
+//! (a version conflict, a missing resource, a refused conditional) happen before the write
+//! changes anything, and SQLite has already undone the failed statement itself, so the group
+//! goes on. A write that fails after changing rows rolls the whole group back; the group's
+//! other writes are told `Contention` and run again in a new group (`Store::write_one`
+//! retries them). Other processes are kept out by `BEGIN IMMEDIATE` and the busy timeout.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,7 +22,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
+use diesel::RunQueryDsl;
 
 use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use crate::conn::ConnectionManager;
@@ -36,8 +43,9 @@ struct State {
     members: usize,
     /// Every group up to this number has ended (committed or failed).
     ended: u64,
-    /// Groups whose commit failed, with the reason (recent ones only).
-    failures: VecDeque<(u64, String)>,
+    /// Groups that did not commit (recent ones only), with the reason and whether their
+    /// writes may simply run again (the group was rolled back for another write's failure).
+    failures: VecDeque<(u64, String, bool)>,
 }
 
 pub(crate) struct Writer {
@@ -96,7 +104,7 @@ impl Writer {
                     g.in_txn = false;
                     let group = g.group;
                     g.failures
-                        .push_back((group, "a writer panicked".to_owned()));
+                        .push_back((group, "a writer panicked".to_owned(), false));
                     g.ended = group;
                     self.ended.notify_all();
                 }
@@ -149,12 +157,18 @@ impl Writer {
             return Err(StoreError::Commit("no writer connection".to_owned()));
         };
         let result = if alone {
-            // First in the group: nothing to protect, so no savepoint. On error the whole
-            // (one-member) transaction is rolled back below.
+            // First in the group: on error the whole (one-member) transaction is rolled back
+            // below.
             f(&mut Tx::new(TxConn::Sqlite(conn), ctx))
         } else {
-            // Nested `transaction` = SAVEPOINT: an error rolls back this write only.
-            conn.transaction(|c| f(&mut Tx::new(TxConn::Sqlite(c), ctx)))
+            let before = total_changes(conn)?;
+            let result = f(&mut Tx::new(TxConn::Sqlite(conn), ctx));
+            if result.is_err() && total_changes(conn).map_or(true, |after| after != before) {
+                // It changed rows before failing: only a rollback of the group removes them.
+                self.abort_group(&mut st);
+                return result;
+            }
+            result
         };
         if alone && result.is_err() {
             st.in_txn = false;
@@ -180,8 +194,12 @@ impl Writer {
                 .ended
                 .wait_while(st, |s| s.ended < group)
                 .unwrap_or_else(|p| p.into_inner());
-            if let Some((_, why)) = st.failures.iter().find(|(g, _)| *g == group) {
-                return Err(StoreError::Commit(why.clone()));
+            if let Some((_, why, retry)) = st.failures.iter().find(|(g, ..)| *g == group) {
+                return Err(if *retry {
+                    StoreError::Contention(why.clone())
+                } else {
+                    StoreError::Commit(why.clone())
+                });
             }
             return Ok(value);
         }
@@ -195,13 +213,37 @@ impl Writer {
         let commit = self.commit(st);
         st.ended = group;
         if let Err(why) = &commit {
-            st.failures.push_back((group, why.clone()));
-            if st.failures.len() > 64 {
-                st.failures.pop_front();
-            }
+            Self::record_failure(st, group, why.clone(), false);
         }
         self.ended.notify_all();
         commit.map_err(StoreError::Commit)
+    }
+
+    /// Roll the open group back because one of its writes failed after changing rows; the
+    /// group's other writes run again.
+    fn abort_group(&self, st: &mut State) {
+        let group = st.group;
+        st.in_txn = false;
+        if let Some(conn) = st.conn.as_mut() {
+            if <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(conn).is_err() {
+                st.conn = None;
+            }
+        }
+        Self::record_failure(
+            st,
+            group,
+            "another write of the group failed; running this one again".to_owned(),
+            true,
+        );
+        st.ended = group;
+        self.ended.notify_all();
+    }
+
+    fn record_failure(st: &mut State, group: u64, why: String, retry: bool) {
+        st.failures.push_back((group, why, retry));
+        if st.failures.len() > 64 {
+            st.failures.pop_front();
+        }
     }
 
     fn commit(&self, st: &mut State) -> Result<(), String> {
@@ -229,4 +271,15 @@ impl Writer {
             }
         }
     }
+}
+
+mod sql {
+    diesel::define_sql_function! {
+        /// Rows changed by INSERT, UPDATE and DELETE statements on this connection so far.
+        fn total_changes() -> diesel::sql_types::BigInt;
+    }
+}
+
+fn total_changes(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+    Ok(diesel::select(sql::total_changes()).get_result(conn)?)
 }

@@ -40,6 +40,7 @@ both_backends!(
     hostile_input_changes_nothing,
     migrate_is_idempotent,
     concurrent_writes_some_failing,
+    grouped_writes_some_failing,
     create_many_batches,
 );
 
@@ -1045,6 +1046,103 @@ fn open_reports_real_errors() {
     .unwrap();
     assert!(deep.exists());
     assert!(store.is_sqlite());
+}
+
+/// Single writes share group commits on SQLite. A write that fails before changing anything
+/// (a version conflict) and one that fails after creating a resource must each leave every
+/// other write of their group intact, and leave nothing of themselves.
+fn grouped_writes_some_failing(db: &TestDb) {
+    let store = db.open();
+    let target = store
+        .create(&ctx(), "Patient", &index("T", "t"), render(patient("T")))
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(16));
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            let target = target.id.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let (mut kept, mut dropped, mut conflicts) = (Vec::new(), Vec::new(), 0);
+                for j in 0..30 {
+                    match (t + j) % 3 {
+                        // Fails before changing anything: version 99 is never current.
+                        0 => {
+                            let r = store.update(
+                                &ctx(),
+                                "Patient",
+                                &target,
+                                Some(99),
+                                &index("T", "t"),
+                                render(patient("T")),
+                            );
+                            assert!(
+                                matches!(r, Err(StoreError::VersionConflict { .. })),
+                                "{r:?}"
+                            );
+                            conflicts += 1;
+                        }
+                        // Fails after creating a resource.
+                        1 => {
+                            let mut id = None;
+                            let r = store.write_one(&ctx(), |tx| {
+                                let r = tx.create(
+                                    "Patient",
+                                    &index("G", &format!("{t}-{j}")),
+                                    render(patient("G")),
+                                )?;
+                                id = Some(r.id);
+                                Err::<(), _>(StoreError::InvalidCursor)
+                            });
+                            assert!(matches!(r, Err(StoreError::InvalidCursor)), "{r:?}");
+                            dropped.push(id.unwrap());
+                        }
+                        _ => {
+                            let r = store.write_one(&ctx(), |tx| {
+                                tx.create(
+                                    "Patient",
+                                    &index("G", &format!("{t}-{j}")),
+                                    render(patient("G")),
+                                )
+                            });
+                            kept.push(r.unwrap());
+                        }
+                    }
+                }
+                (kept, dropped, conflicts)
+            })
+        })
+        .collect();
+    let mut kept_all = 0;
+    for t in threads {
+        let (kept, dropped, conflicts) = t.join().unwrap();
+        assert_eq!(conflicts, 10);
+        for r in &kept {
+            assert_eq!(&store.read("Patient", &r.id).unwrap(), r);
+        }
+        for id in &dropped {
+            assert!(matches!(
+                store.read("Patient", id),
+                Err(StoreError::NotFound { .. })
+            ));
+            assert!(store.audit_for("Patient", id).unwrap().is_empty());
+        }
+        kept_all += kept.len();
+    }
+    assert_eq!(kept_all, 16 * 10);
+    let all = all_history(
+        &store,
+        HistoryScope::Type("Patient"),
+        HistoryQuery::default(),
+    );
+    // The target's one version and the kept creates; the target was never updated.
+    assert_eq!(all.len(), kept_all + 1);
+    assert_eq!(store.read("Patient", &target.id).unwrap().version, 1);
+    let rows = store
+        .with_reader(|tx| tx.index_row_counts("Patient", &target.id))
+        .unwrap();
+    assert!(rows.iter().any(|(_, n)| *n > 0));
 }
 
 fn concurrent_writes_some_failing(db: &TestDb) {
