@@ -207,43 +207,33 @@ impl<'a> Rows<'a> {
         }
     }
 
-    fn write(&self, conn: &mut TxConn<'_>) -> QueryResult<()> {
+    /// Writes the rows. `one_resource`: on SQLite, one cached single-row INSERT per row
+    /// instead of multi-row INSERTs, whose text depends on the row count (so they are
+    /// prepared at every call) and which need a statement journal. PostgreSQL keeps multi-row
+    /// INSERTs: each statement is a round trip.
+    fn write(&self, conn: &mut TxConn<'_>, one_resource: bool) -> QueryResult<()> {
+        let single = one_resource && matches!(conn, TxConn::Sqlite(_));
+        macro_rules! insert_rows {
+            ($c:expr, $table:expr, $rows:expr) => {
+                if single {
+                    for row in $rows {
+                        diesel::insert_into($table).values(row).execute($c)?;
+                    }
+                } else {
+                    for chunk in $rows.chunks(CHUNK) {
+                        diesel::insert_into($table).values(chunk).execute($c)?;
+                    }
+                }
+            };
+        }
         on_conn!(conn, |c| {
-            for chunk in self.string.chunks(CHUNK) {
-                diesel::insert_into(idx_string::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            for chunk in self.token.chunks(CHUNK) {
-                diesel::insert_into(idx_token::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            for chunk in self.date.chunks(CHUNK) {
-                diesel::insert_into(idx_date::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            for chunk in self.reference.chunks(CHUNK) {
-                diesel::insert_into(idx_reference::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            for chunk in self.quantity.chunks(CHUNK) {
-                diesel::insert_into(idx_quantity::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            for chunk in self.number.chunks(CHUNK) {
-                diesel::insert_into(idx_number::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            for chunk in self.uri.chunks(CHUNK) {
-                diesel::insert_into(idx_uri::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
+            insert_rows!(c, idx_string::table, &self.string);
+            insert_rows!(c, idx_token::table, &self.token);
+            insert_rows!(c, idx_date::table, &self.date);
+            insert_rows!(c, idx_reference::table, &self.reference);
+            insert_rows!(c, idx_quantity::table, &self.quantity);
+            insert_rows!(c, idx_number::table, &self.number);
+            insert_rows!(c, idx_uri::table, &self.uri);
             Ok(())
         })
     }
@@ -258,7 +248,7 @@ pub(crate) fn insert(
 ) -> QueryResult<()> {
     let mut rows = Rows::default();
     rows.add(res_pk, resource_type, index);
-    rows.write(conn)
+    rows.write(conn, true)
 }
 
 /// Insert the index rows of many resources with multi-row INSERTs.
@@ -270,7 +260,7 @@ pub(crate) fn insert_many<'a>(
     for (res_pk, resource_type, index) in items {
         rows.add(res_pk, resource_type, index);
     }
-    rows.write(conn)
+    rows.write(conn, false)
 }
 
 /// Remove every index row of a resource from the tables named in `mask`.
