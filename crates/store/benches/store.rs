@@ -189,6 +189,19 @@ fn bench(c: &mut Criterion) {
                 store.read("Patient", &ids[k]).unwrap()
             })
         });
+        // What the server's async workers do on SQLite: the thread's own connection.
+        if b.name == "sqlite" {
+            let mut k = 0usize;
+            g.bench_function("read by id (Store::here)", |bench| {
+                bench.iter(|| {
+                    k = (k + 7919) % ids.len();
+                    store
+                        .here(|tx| tx.read("Patient", &ids[k]))
+                        .unwrap()
+                        .unwrap()
+                })
+            });
+        }
 
         // Durable single updates, one thread.
         let mut k = 0usize;
