@@ -74,6 +74,8 @@ pub struct Fhir {
     config: CoreConfig,
     /// When this process started: the CapabilityStatement's `date`.
     started_at: String,
+    /// Bundles processed at once (see `bundles/gate.rs`).
+    bundle_gate: bundles::gate::Gate,
 }
 
 impl Fhir {
@@ -87,6 +89,10 @@ impl Fhir {
             registry,
             config,
             started_at: bundle::now_instant(),
+            // Two per core keep the cores and the writer busy while others wait.
+            bundle_gate: bundles::gate::Gate::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            ),
         })
     }
 

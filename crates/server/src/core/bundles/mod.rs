@@ -5,6 +5,7 @@
 //! PUT, GET); any failure rolls everything back and names the entry. A batch runs each entry
 //! on its own and reports failures per entry.
 
+pub(crate) mod gate;
 mod plan;
 mod rewrite;
 
@@ -52,18 +53,20 @@ impl Fhir {
         body: &[u8],
         entry_return: EntryReturn,
     ) -> Result<String, FhirError> {
+        let _permit = self.bundle_gate.enter();
         let bundle: Value = serde_json::from_slice(body)
             .map_err(|e| FhirError::bad_request(format!("the body is not JSON: {e}")))?;
         let is_batch = bundle.get("type").and_then(Value::as_str) == Some("batch");
         // A batch judges each entry's resource on its own, so only its envelope (everything
         // but the entries' resources) must be valid as a whole; a transaction must be valid
-        // throughout.
-        let envelope = if is_batch {
-            without_resources(&bundle)
-        } else {
-            bundle.clone()
+        // throughout, and is parsed straight from its bytes (no copy of the JSON tree).
+        let envelope = is_batch.then(|| without_resources(&bundle));
+        let typed = match &envelope {
+            Some(e) => json::from_value::<Bundle>(e.clone()),
+            None => json::from_slice::<Bundle>(body),
         };
-        let parsed: Bundle = json::from_value(envelope.clone()).map_err(|mut e| {
+        let envelope = envelope.as_ref().unwrap_or(&bundle);
+        let parsed: Bundle = typed.map_err(|mut e| {
             if let Some(index) = entry_index(&e.expression) {
                 let full_url = bundle
                     .pointer(&format!("/entry/{index}/fullUrl"))
@@ -78,11 +81,11 @@ impl Fhir {
         let kind = parsed.r#type.as_ref().and_then(|t| t.value);
         match kind {
             Some(BundleType::Transaction) => {
-                self.check_bundle(&envelope)?;
+                self.check_bundle(envelope)?;
                 self.transaction(ctx, &bundle, entry_return)
             }
             Some(BundleType::Batch) => {
-                self.check_bundle(&envelope)?;
+                self.check_bundle(envelope)?;
                 Ok(self.batch(ctx, &bundle, entry_return))
             }
             Some(other) => Err(FhirError::bad_request_at(
