@@ -1048,6 +1048,20 @@ fn open_reports_real_errors() {
     assert!(store.is_sqlite());
 }
 
+/// Every kept write reads back as stored; nothing of a dropped one (resource, audit) remains.
+fn assert_kept_and_dropped(store: &Store, kept: &[StoredResource], dropped: &[String]) {
+    for r in kept {
+        assert_eq!(&store.read("Patient", &r.id).unwrap(), r);
+    }
+    for id in dropped {
+        assert!(matches!(
+            store.read("Patient", id),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(store.audit_for("Patient", id).unwrap().is_empty());
+    }
+}
+
 /// Single writes share group commits on SQLite. A write that fails before changing anything
 /// (a version conflict) and one that fails after creating a resource must each leave every
 /// other write of their group intact, and leave nothing of themselves.
@@ -1118,16 +1132,7 @@ fn grouped_writes_some_failing(db: &TestDb) {
     for t in threads {
         let (kept, dropped, conflicts) = t.join().unwrap();
         assert_eq!(conflicts, 10);
-        for r in &kept {
-            assert_eq!(&store.read("Patient", &r.id).unwrap(), r);
-        }
-        for id in &dropped {
-            assert!(matches!(
-                store.read("Patient", id),
-                Err(StoreError::NotFound { .. })
-            ));
-            assert!(store.audit_for("Patient", id).unwrap().is_empty());
-        }
+        assert_kept_and_dropped(&store, &kept, &dropped);
         kept_all += kept.len();
     }
     assert_eq!(kept_all, 16 * 10);
@@ -1184,16 +1189,7 @@ fn concurrent_writes_some_failing(db: &TestDb) {
     let mut kept_all = 0;
     for t in threads {
         let (kept, dropped) = t.join().unwrap();
-        for r in &kept {
-            assert_eq!(&store.read("Patient", &r.id).unwrap(), r);
-        }
-        for id in &dropped {
-            assert!(matches!(
-                store.read("Patient", id),
-                Err(StoreError::NotFound { .. })
-            ));
-            assert!(store.audit_for("Patient", id).unwrap().is_empty());
-        }
+        assert_kept_and_dropped(&store, &kept, &dropped);
         kept_all += kept.len();
     }
     let all = all_history(
