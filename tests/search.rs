@@ -351,6 +351,45 @@ fn token_parameters_system_code_not_and_text(s: &Server) {
         &query("Patient", &[("gender", "male")]),
         &["muller", "mullerson"],
     );
+    // `gender` is a `code`: its system is the one its required binding implies.
+    pop.expect(
+        s,
+        &query(
+            "Patient",
+            &[("gender", "http://hl7.org/fhir/administrative-gender|male")],
+        ),
+        &["muller", "mullerson"],
+    );
+    pop.expect(
+        s,
+        &query("Patient", &[("gender", "http://example.org/other|male")]),
+        &[],
+    );
+    pop.expect(
+        s,
+        &query(
+            "Patient",
+            &[
+                (
+                    "gender:not",
+                    "http://hl7.org/fhir/administrative-gender|male",
+                ),
+                ("family", "mul"),
+            ],
+        ),
+        &["mueller"],
+    );
+    pop.expect(
+        s,
+        &query(
+            "Encounter",
+            &[
+                ("status", "http://hl7.org/fhir/encounter-status|finished"),
+                ("class", "IMP"),
+            ],
+        ),
+        &["e_mueller2", "e_muller"],
+    );
     pop.expect(s, &query("Patient", &[("active", "false")]), &["smith"]);
     // :not excludes the code and keeps resources without any value (search.html).
     pop.expect(

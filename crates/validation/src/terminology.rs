@@ -83,6 +83,15 @@ impl Expansion {
         }
     }
 
+    /// The one code system a completely expanded value set draws from, if there is one.
+    pub fn single_system(&self) -> Option<&str> {
+        let mut systems = self.by_system.keys();
+        match (self.complete, systems.next(), systems.next()) {
+            (true, Some(system), None) => Some(system),
+            _ => None,
+        }
+    }
+
     /// Does the value set draw codes from `system`?
     pub fn has_system(&self, system: &str) -> bool {
         self.by_system.contains_key(system)

@@ -50,6 +50,13 @@ impl Validator {
         }
     }
 
+    /// The code system implied for a `code` element with a required binding to a value set of
+    /// one code system, by element path: `Patient.gender` gives
+    /// `http://hl7.org/fhir/administrative-gender` (search uses it for `system|code` tokens).
+    pub fn implied_code_system(&self, path: &str) -> Option<&'static str> {
+        self.defs.implied_code_system(path)
+    }
+
     /// Does the server have a definition to validate this resource type with?
     pub fn supports_resource_type(&self, resource_type: &str) -> bool {
         self.defs.resource(resource_type).is_some()

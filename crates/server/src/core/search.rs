@@ -6,7 +6,10 @@ use super::error::FhirError;
 use super::history::encode;
 use super::subset::Subset;
 use super::{Fhir, RequestContext};
-use custodian_search::query::{parse_query_with, Handling, QueryError, SearchQuery, Summary};
+use custodian_search::query::{
+    parse_query_with, Filter, Handling, QueryError, SearchQuery, SearchValue, Summary, TokenSystem,
+};
+use custodian_search::registry::SearchParamType;
 use custodian_store::PageRequest;
 use serde_json::{json, Value};
 
@@ -33,9 +36,10 @@ impl Fhir {
                 .iter()
                 .filter(|(n, _)| !NOT_SEARCH.contains(&n.as_str())),
         )?;
-        let query =
+        let mut query =
             parse_query_with(self.registry, resource_type, pairs, handling).map_err(query_error)?;
         check_cost(&query)?;
+        self.imply_code_systems(&mut query);
         let applied = query.to_query_string();
         let path = format!("{}/{resource_type}", ctx.base_url);
         let link = |cursor: Option<&str>| {
@@ -134,10 +138,73 @@ impl Fhir {
             ));
         }
         let pairs = local_values(ctx_free(), pairs.iter())?;
-        let query = parse_query_with(self.registry, resource_type, pairs, Handling::Strict)
+        let mut query = parse_query_with(self.registry, resource_type, pairs, Handling::Strict)
             .map_err(query_error)?;
         check_cost(&query)?;
+        self.imply_code_systems(&mut query);
         Ok(query)
+    }
+
+    /// `code` elements (`Patient.gender`) are indexed without a system: the one their required
+    /// binding implies. A token naming that system (`gender=http://hl7.org/fhir/administrative-gender|female`)
+    /// therefore asks for an indexed value without one; any other system still matches nothing.
+    fn imply_code_systems(&self, query: &mut SearchQuery) {
+        let resource_type = query.resource_type.clone();
+        for filter in &mut query.filters {
+            self.imply_in_filter(&resource_type, filter);
+        }
+    }
+
+    fn imply_in_filter(&self, resource_type: &str, filter: &mut Filter) {
+        match filter {
+            Filter::Condition(c) if c.param_type == SearchParamType::Token => {
+                let Some(system) = self.implied_system(resource_type, &c.code) else {
+                    return;
+                };
+                for value in &mut c.values {
+                    if let SearchValue::Token { system: s, .. } = value {
+                        if matches!(s, TokenSystem::Is(named) if named == system) {
+                            *s = TokenSystem::NoSystem;
+                        }
+                    }
+                }
+            }
+            Filter::Condition(_) => {}
+            Filter::Chain(chain) => {
+                let target = chain.target_type.clone();
+                self.imply_in_filter(&target, &mut chain.filter);
+            }
+            Filter::Has(has) => {
+                let source = has.source_type.clone();
+                self.imply_in_filter(&source, &mut has.filter);
+            }
+        }
+    }
+
+    /// The system implied for every element a token parameter indexes, when they agree
+    /// (each alternative of its expression a plain element path).
+    fn implied_system(&self, resource_type: &str, code: &str) -> Option<&'static str> {
+        let expression = self
+            .registry
+            .param(resource_type, code)?
+            .expression
+            .as_deref()?;
+        let mut implied = None;
+        for path in expression.split('|').map(str::trim) {
+            // Alternatives on other types (shared parameters like `_id`) do not apply.
+            if !path
+                .strip_prefix(resource_type)
+                .is_some_and(|rest| rest.starts_with('.'))
+            {
+                continue;
+            }
+            let system = self.validator.implied_code_system(path)?;
+            if implied.is_some_and(|s| s != system) {
+                return None;
+            }
+            implied = Some(system);
+        }
+        implied
     }
 }
 

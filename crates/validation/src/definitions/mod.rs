@@ -119,6 +119,46 @@ impl Definitions {
         idx.and_then(|i| self.types.get(i))
     }
 
+    /// The code system implied for the `code` element at `path` (`Patient.gender`,
+    /// `Patient.address.use`): the single system of its required binding's value set.
+    /// `None` for any other element, or a path that is not a plain element path.
+    pub fn implied_code_system(&self, path: &str) -> Option<&str> {
+        let mut segments = path.split('.');
+        let mut ty = self.resource(segments.next()?)?;
+        let mut node = ty.content(0)?;
+        let mut segments = segments.peekable();
+        while let Some(segment) = segments.next() {
+            let child = node
+                .children
+                .iter()
+                .filter_map(|&i| ty.nodes.get(i))
+                .find(|c| c.name == segment && !c.choice)?;
+            if segments.peek().is_none() {
+                let binding = child.binding.as_ref()?;
+                let is_code = matches!(child.types.as_slice(), [t] if t.code == "code");
+                if !is_code || binding.strength != schema::Strength::Required {
+                    return None;
+                }
+                return self.terminology.at(binding.expansion)?.single_system();
+            }
+            let [elem_type] = child.types.as_slice() else {
+                return None;
+            };
+            match elem_type.kind {
+                schema::ElemKind::Backbone => {
+                    let at = ty.nodes.iter().position(|n| std::ptr::eq(n, child))?;
+                    node = ty.content(at)?;
+                }
+                schema::ElemKind::Complex => {
+                    ty = self.type_at(elem_type.walk_idx)?;
+                    node = ty.content(0)?;
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// The definition of a resource type this server validates.
     pub fn resource(&self, name: &str) -> Option<&TypeDef> {
         self.by_name
