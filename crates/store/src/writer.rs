@@ -161,7 +161,15 @@ impl Writer {
             // below.
             f(&mut Tx::new(TxConn::Sqlite(conn), ctx))
         } else {
-            let before = total_changes(conn)?;
+            let before = match total_changes(conn) {
+                Ok(n) => n,
+                Err(e) => {
+                    // Not even a counter read works: end the group rather than leave its
+                    // waiting members without a commit.
+                    self.abort_group(&mut st);
+                    return Err(e);
+                }
+            };
             let result = f(&mut Tx::new(TxConn::Sqlite(conn), ctx));
             if result.is_err() && total_changes(conn).map_or(true, |after| after != before) {
                 // It changed rows before failing: only a rollback of the group removes them.
