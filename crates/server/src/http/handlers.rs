@@ -6,7 +6,7 @@ use super::response;
 use super::AppState;
 use crate::core::conditional::Created;
 use crate::core::subset::Subset;
-use crate::core::{FhirError, HistoryRequest, WriteOptions};
+use crate::core::{FhirError, HistoryRequest, WriteOptions, Written};
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Payload};
@@ -113,27 +113,13 @@ pub async fn create(
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     let Some(criteria) = criteria else {
         return match blocking(move || fhir.create(&ctx, &resource_type, &body)).await {
-            Ok(w) => response::written(
-                &call.ctx,
-                &w.resource,
-                true,
-                &w.warnings,
-                call.prefer,
-                call.output,
-            ),
+            Ok(w) => written(&call, &w, true),
             Err(e) => call.fail(&e),
         };
     };
     match blocking(move || fhir.create_if_none_exist(&ctx, &resource_type, &body, &criteria)).await
     {
-        Ok(Created::New(w)) => response::written(
-            &call.ctx,
-            &w.resource,
-            true,
-            &w.warnings,
-            call.prefer,
-            call.output,
-        ),
+        Ok(Created::New(w)) => written(&call, &w, true),
         Ok(Created::Existing(r)) => {
             response::written(&call.ctx, &r, false, &[], call.prefer, call.output)
         }
@@ -218,14 +204,7 @@ pub async fn conditional_update(
     })
     .await
     {
-        Ok(w) => response::written(
-            &call.ctx,
-            &w.resource,
-            w.created,
-            &w.warnings,
-            call.prefer,
-            call.output,
-        ),
+        Ok(w) => written(&call, &w, w.created),
         Err(e) => call.fail(&e),
     }
 }
@@ -264,14 +243,7 @@ pub async fn update(
     let (resource_type, id) = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     match blocking(move || fhir.update(&ctx, &resource_type, &id, &body, &options)).await {
-        Ok(w) => response::written(
-            &call.ctx,
-            &w.resource,
-            w.created,
-            &w.warnings,
-            call.prefer,
-            call.output,
-        ),
+        Ok(w) => written(&call, &w, w.created),
         Err(e) => call.fail(&e),
     }
 }
@@ -294,14 +266,7 @@ pub async fn patch(
     let (resource_type, id) = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     match blocking(move || fhir.patch_json(&ctx, &resource_type, &id, &body, &options)).await {
-        Ok(w) => response::written(
-            &call.ctx,
-            &w.resource,
-            false,
-            &w.warnings,
-            call.prefer,
-            call.output,
-        ),
+        Ok(w) => written(&call, &w, false),
         Err(e) => call.fail(&e),
     }
 }
@@ -485,4 +450,16 @@ pub async fn bundle(req: HttpRequest, state: Data<AppState>, payload: Payload) -
         Ok(bundle) => response::json(StatusCode::OK, bundle, call.output),
         Err(e) => call.fail(&e),
     }
+}
+
+/// A stored write's answer (`Prefer: return=...`, with validation warnings if asked for).
+fn written(call: &Call, w: &Written, created: bool) -> HttpResponse {
+    response::written(
+        &call.ctx,
+        &w.resource,
+        created,
+        &w.warnings,
+        call.prefer,
+        call.output,
+    )
 }
