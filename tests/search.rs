@@ -43,7 +43,6 @@ backends!(
     summary_text_data_and_lenient_post,
     nul_byte_in_a_search_value_is_a_client_error,
     many_and_parameters_answer_quickly,
-    #[ignore = "bug: paging with _sort=-_lastUpdated skips a resource updated while the client pages"]
     paging_sorted_by_last_updated_while_others_write,
     reference_as_absolute_url_on_this_server,
 );
@@ -839,7 +838,16 @@ fn paging_while_others_write(s: &Server) {
 
 /// Sorted by `_lastUpdated`, an update moves a resource not yet seen before the cursor.
 fn paging_sorted_by_last_updated_while_others_write(s: &Server) {
-    page_while_writing(s, &["Patient?family=writer&_count=4&_sort=-_lastUpdated"]);
+    // Every update moves a resource in this order: newest-first would skip the unseen ones
+    // that change, oldest-first would repeat the seen ones.
+    page_while_writing(
+        s,
+        &[
+            "Patient?family=writer&_count=4&_sort=-_lastUpdated",
+            "Patient?family=writer&_count=3&_sort=_lastUpdated",
+            "Patient?family=writer&_count=5&_sort=-_lastUpdated,family",
+        ],
+    );
 }
 
 /// A reference given as an absolute URL on this server's base matches the relative one

@@ -94,12 +94,16 @@ impl Tx<'_> {
         query: &SearchQuery,
         page: &PageRequest,
     ) -> Result<SearchResult, StoreError> {
-        let sort = page::sort_exprs(&query.sort, R)?;
+        let mut sort = page::sort_exprs(&query.sort, R, None)?;
         let cursor = page
             .cursor
             .as_deref()
             .map(|c| Cursor::decode(c, query, &sort))
             .transpose()?;
+        let as_of = cursor.as_ref().and_then(|c| c.as_of);
+        if as_of.is_some() {
+            sort = page::sort_exprs(&query.sort, R, as_of)?;
+        }
         let plan = self.plan(query, !query.sort.is_empty())?;
         let mut result = SearchResult::default();
         let want_total = matches!(query.total, Some(Total::Accurate));
@@ -114,9 +118,14 @@ impl Tx<'_> {
         let more = rows.len() > query.count;
         rows.truncate(query.count);
         if more {
+            let as_of = match as_of {
+                Some(t) => Some(t),
+                None if page::sorts_by_last_updated(&query.sort) => Some(self.high_water()?),
+                None => None,
+            };
             result.next = rows
                 .last()
-                .map(|last| Cursor::new(query, last.keys.clone(), last.pk).encode());
+                .map(|last| Cursor::new(query, last.keys.clone(), last.pk, as_of).encode());
         }
         let found: Vec<Found> = rows
             .into_iter()
@@ -173,7 +182,7 @@ impl Tx<'_> {
     /// The backend's plan for the page query of `query` (PostgreSQL `EXPLAIN`, SQLite
     /// `EXPLAIN QUERY PLAN`), one line per row, for diagnostics and docs/search.md.
     pub fn explain_search(&mut self, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
-        let sort = page::sort_exprs(&query.sort, R)?;
+        let sort = page::sort_exprs(&query.sort, R, None)?;
         let plan = self.plan(query, !query.sort.is_empty())?;
         let sql = page_sql(query, &plan, &sort, None, query.count.max(1) + 1);
         let lines: Vec<PlanLine> = match &self.conn {
@@ -197,6 +206,13 @@ impl Tx<'_> {
             }
         };
         Ok(lines.into_iter().map(|l| l.line).collect())
+    }
+
+    /// The newest `lastUpdated` this snapshot can see (the `_lastUpdated` paging snapshot).
+    fn high_water(&mut self) -> Result<i64, StoreError> {
+        let sql = Sql::new("SELECT COALESCE(MAX(last_updated), 0) AS n FROM resource_versions");
+        let rows: Vec<CountRow> = load(&mut self.conn, sql)?;
+        Ok(rows.first().map_or(0, |r| r.n))
     }
 
     fn count_plan(&mut self, plan: &Plan) -> Result<u64, StoreError> {

@@ -10,7 +10,13 @@
 //! A page's `next` cursor holds the last row's sort values and primary key; the next page
 //! starts strictly after that tuple, so a resource is never skipped or repeated while others
 //! are written (a resource whose own sort value changes between pages may move, as in any
-//! keyset scheme). Cursors are base64url JSON `{v, q, k, p}`: a format version, a
+//! keyset scheme). `_lastUpdated` is the exception that matters: every update changes it, so
+//! a client paging a `_sort=_lastUpdated` search while records are edited would lose or
+//! repeat exactly those records. Its cursor therefore also carries the snapshot's
+//! high-water `lastUpdated` (`s`, taken on the first page), and later pages sort by the
+//! `lastUpdated` each resource had at that moment (its newest version not after `s`);
+//! resources created after it have none and come last. Cursors are base64url JSON
+//! `{v, q, k, p, s}`: a format version, a
 //! fingerprint of the query's filters and sort, the sort values and the primary key. They are
 //! validated on decode (format, version, fingerprint, number and kinds of values); anything
 //! else is `InvalidCursor`. They are not signed: a forged cursor can only move the start of a
@@ -67,8 +73,18 @@ pub(crate) struct SortExpr {
     pub descending: bool,
 }
 
-/// The sort expressions of `keys` on alias `r`.
-pub(crate) fn sort_exprs(keys: &[SortKey], r: &str) -> Result<Vec<SortExpr>, StoreError> {
+/// True when `keys` sort by `_lastUpdated`: its cursors carry a snapshot time.
+pub(crate) fn sorts_by_last_updated(keys: &[SortKey]) -> bool {
+    keys.iter().any(|k| k.code == "_lastUpdated")
+}
+
+/// The sort expressions of `keys` on alias `r`; `_lastUpdated` as of `as_of` when given
+/// (see the module doc).
+pub(crate) fn sort_exprs(
+    keys: &[SortKey],
+    r: &str,
+    as_of: Option<i64>,
+) -> Result<Vec<SortExpr>, StoreError> {
     if keys.len() > MAX_SORT_KEYS {
         return Err(StoreError::UnsupportedSearch(format!(
             "at most {MAX_SORT_KEYS} _sort keys are supported"
@@ -76,15 +92,15 @@ pub(crate) fn sort_exprs(keys: &[SortKey], r: &str) -> Result<Vec<SortExpr>, Sto
     }
     keys.iter()
         .enumerate()
-        .map(|(i, k)| sort_expr(i, k, r))
+        .map(|(i, k)| sort_expr(i, k, r, as_of))
         .collect()
 }
 
-fn sort_expr(i: usize, key: &SortKey, r: &str) -> Result<SortExpr, StoreError> {
+fn sort_expr(i: usize, key: &SortKey, r: &str, as_of: Option<i64>) -> Result<SortExpr, StoreError> {
     let agg = if key.descending { "MAX" } else { "MIN" };
     let (kind, expr) = match (key.code.as_str(), key.param_type) {
         ("_id", _) => (KeyKind::Text, Sql::new(&format!("{r}.resource_id"))),
-        ("_lastUpdated", _) => (KeyKind::Int, Sql::new(&format!("{r}.last_updated"))),
+        ("_lastUpdated", _) => (KeyKind::Int, last_updated_as_of(r, as_of)),
         (_, t) => {
             let (kind, column) = match t {
                 SearchParamType::String => (KeyKind::Text, "y.value_normalized"),
@@ -124,6 +140,25 @@ fn sort_expr(i: usize, key: &SortKey, r: &str) -> Result<SortExpr, StoreError> {
         kind,
         descending: key.descending,
     })
+}
+
+/// `r`'s `lastUpdated`, or with `as_of` the one of its newest version written by then (NULL
+/// for a resource created later). Versions hold the history, so this needs no stored result
+/// set: only resources changed since the snapshot pay for the lookup.
+fn last_updated_as_of(r: &str, as_of: Option<i64>) -> Sql {
+    let Some(at) = as_of else {
+        return Sql::new(&format!("{r}.last_updated"));
+    };
+    let mut sql = Sql::new(&format!("(CASE WHEN {r}.last_updated <= "));
+    sql.int(at)
+        .push(&format!(
+            " THEN {r}.last_updated ELSE (SELECT MAX(w.last_updated) FROM resource_versions w \
+             WHERE w.resource_type = {r}.resource_type AND w.resource_id = {r}.resource_id \
+             AND w.last_updated <= "
+        ))
+        .int(at)
+        .push(") END)");
+    sql
 }
 
 /// `ORDER BY` on alias `a` (sort keys, then `a.pk`).
@@ -209,15 +244,24 @@ pub(crate) struct Cursor {
     pub keys: Vec<KeyValue>,
     #[serde(rename = "p")]
     pub pk: i64,
+    /// The first page's high-water `lastUpdated`, for `_sort=_lastUpdated` only.
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<i64>,
 }
 
 impl Cursor {
-    pub(crate) fn new(query: &SearchQuery, keys: Vec<KeyValue>, pk: i64) -> Self {
+    pub(crate) fn new(
+        query: &SearchQuery,
+        keys: Vec<KeyValue>,
+        pk: i64,
+        as_of: Option<i64>,
+    ) -> Self {
         Cursor {
             version: CURSOR_VERSION,
             fingerprint: fingerprint(query),
             keys,
             pk,
+            as_of,
         }
     }
 
@@ -241,6 +285,7 @@ impl Cursor {
         let valid = cursor.version == CURSOR_VERSION
             && cursor.fingerprint == fingerprint(query)
             && cursor.keys.len() == keys.len()
+            && (cursor.as_of.is_some() == sorts_by_last_updated(&query.sort))
             && keys.iter().zip(&cursor.keys).all(|(k, v)| k.kind.admits(v))
             && cursor.keys.iter().all(|v| match v {
                 KeyValue::Real(f) => f.is_finite(),
