@@ -15,7 +15,14 @@ use std::sync::Arc;
 
 /// Opens the store the arguments name (running migrations).
 pub fn open_store(args: &DatabaseArgs) -> Result<Store, String> {
+    open_store_migrating(args, true)
+}
+
+/// [`open_store`]; `migrate: false` leaves pending migrations to the caller
+/// (`custodian migrate` runs them itself to report how many ran).
+pub fn open_store_migrating(args: &DatabaseArgs, migrate: bool) -> Result<Store, String> {
     let options = StoreOptions {
+        migrate,
         sqlite_synchronous: match args.sqlite_synchronous {
             SyncMode::Full => Synchronous::Full,
             SyncMode::Normal => Synchronous::Normal,

@@ -13,12 +13,14 @@ fn main() -> ExitCode {
             actix_web::rt::System::new().block_on(custodian_server::serve(args))
         }
         Command::Import(args) => import(args),
-        Command::Migrate(args) => custodian_server::open_store(&args).and_then(|store| {
-            store
-                .migrate()
-                .map(|n| println!("migrations applied: {n} pending ran"))
-                .map_err(|e| e.to_string())
-        }),
+        Command::Migrate(args) => {
+            custodian_server::open_store_migrating(&args, false).and_then(|store| {
+                store
+                    .migrate()
+                    .map(|n| println!("migrations applied: {n} pending ran"))
+                    .map_err(|e| e.to_string())
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
