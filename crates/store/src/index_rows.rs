@@ -39,6 +39,7 @@ pub(crate) fn mask(index: &ResourceIndex) -> i64 {
 #[diesel(table_name = idx_string)]
 struct StringRow<'a> {
     res_pk: i64,
+    n: i32,
     resource_type: &'a str,
     param: &'a str,
     value_normalized: &'a str,
@@ -49,6 +50,7 @@ struct StringRow<'a> {
 #[diesel(table_name = idx_token, treat_none_as_default_value = false)]
 struct TokenRow<'a> {
     res_pk: i64,
+    n: i32,
     resource_type: &'a str,
     param: &'a str,
     system: Option<&'a str>,
@@ -60,6 +62,7 @@ struct TokenRow<'a> {
 #[diesel(table_name = idx_date)]
 struct DateRow<'a> {
     res_pk: i64,
+    n: i32,
     resource_type: &'a str,
     param: &'a str,
     low: i64,
@@ -70,6 +73,7 @@ struct DateRow<'a> {
 #[diesel(table_name = idx_reference, treat_none_as_default_value = false)]
 struct ReferenceRow<'a> {
     res_pk: i64,
+    n: i32,
     resource_type: &'a str,
     param: &'a str,
     target_type: Option<&'a str>,
@@ -83,6 +87,7 @@ struct ReferenceRow<'a> {
 #[diesel(table_name = idx_quantity, treat_none_as_default_value = false)]
 struct QuantityRow<'a> {
     res_pk: i64,
+    n: i32,
     resource_type: &'a str,
     param: &'a str,
     value: f64,
@@ -97,6 +102,7 @@ struct QuantityRow<'a> {
 #[diesel(table_name = idx_number)]
 struct NumberRow<'a> {
     res_pk: i64,
+    n: i32,
     resource_type: &'a str,
     param: &'a str,
     value: f64,
@@ -108,9 +114,26 @@ struct NumberRow<'a> {
 #[diesel(table_name = idx_uri)]
 struct UriRow<'a> {
     res_pk: i64,
+    n: i32,
     resource_type: &'a str,
     param: &'a str,
     uri: &'a str,
+}
+
+struct Counts {
+    string: usize,
+    token: usize,
+    date: usize,
+    reference: usize,
+    quantity: usize,
+    number: usize,
+    uri: usize,
+}
+
+/// The ordinal of the row about to be pushed at `len` for the resource whose rows start at
+/// `first`. A resource has far fewer than 2^31 index rows (its JSON body bounds them).
+fn ordinal(len: usize, first: usize) -> i32 {
+    i32::try_from(len - first).unwrap_or(i32::MAX)
 }
 
 #[derive(Default)]
@@ -126,11 +149,14 @@ struct Rows<'a> {
 
 impl<'a> Rows<'a> {
     fn add(&mut self, res_pk: i64, resource_type: &'a str, index: &'a ResourceIndex) {
+        // `n` numbers one resource's rows within each table: (res_pk, n) is the primary key.
+        let first = self.counts();
         for e in &index.entries {
             let param = e.param.as_str();
             match &e.value {
                 IndexValue::String { normalized, exact } => self.string.push(StringRow {
                     res_pk,
+                    n: ordinal(self.string.len(), first.string),
                     resource_type,
                     param,
                     value_normalized: normalized,
@@ -142,6 +168,7 @@ impl<'a> Rows<'a> {
                     display,
                 } => self.token.push(TokenRow {
                     res_pk,
+                    n: ordinal(self.token.len(), first.token),
                     resource_type,
                     param,
                     system: system.as_deref(),
@@ -150,6 +177,7 @@ impl<'a> Rows<'a> {
                 }),
                 IndexValue::Date { low, high } => self.date.push(DateRow {
                     res_pk,
+                    n: ordinal(self.date.len(), first.date),
                     resource_type,
                     param,
                     low: *low,
@@ -163,6 +191,7 @@ impl<'a> Rows<'a> {
                     identifier_value,
                 } => self.reference.push(ReferenceRow {
                     res_pk,
+                    n: ordinal(self.reference.len(), first.reference),
                     resource_type,
                     param,
                     target_type: target_type.as_deref(),
@@ -180,6 +209,7 @@ impl<'a> Rows<'a> {
                     unit,
                 } => self.quantity.push(QuantityRow {
                     res_pk,
+                    n: ordinal(self.quantity.len(), first.quantity),
                     resource_type,
                     param,
                     value: *value,
@@ -191,6 +221,7 @@ impl<'a> Rows<'a> {
                 }),
                 IndexValue::Number { value, low, high } => self.number.push(NumberRow {
                     res_pk,
+                    n: ordinal(self.number.len(), first.number),
                     resource_type,
                     param,
                     value: *value,
@@ -199,11 +230,25 @@ impl<'a> Rows<'a> {
                 }),
                 IndexValue::Uri { uri } => self.uri.push(UriRow {
                     res_pk,
+                    n: ordinal(self.uri.len(), first.uri),
                     resource_type,
                     param,
                     uri,
                 }),
             }
+        }
+    }
+
+    /// How many rows each table holds so far (where the next resource's rows start).
+    fn counts(&self) -> Counts {
+        Counts {
+            string: self.string.len(),
+            token: self.token.len(),
+            date: self.date.len(),
+            reference: self.reference.len(),
+            quantity: self.quantity.len(),
+            number: self.number.len(),
+            uri: self.uri.len(),
         }
     }
 

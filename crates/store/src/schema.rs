@@ -30,8 +30,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    idx_string (res_pk, param) {
+    idx_string (res_pk, n) {
         res_pk -> BigInt,
+        n -> Integer,
         resource_type -> Text,
         param -> Text,
         value_normalized -> Text,
@@ -40,8 +41,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    idx_token (res_pk, param) {
+    idx_token (res_pk, n) {
         res_pk -> BigInt,
+        n -> Integer,
         resource_type -> Text,
         param -> Text,
         system -> Nullable<Text>,
@@ -51,8 +53,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    idx_date (res_pk, param) {
+    idx_date (res_pk, n) {
         res_pk -> BigInt,
+        n -> Integer,
         resource_type -> Text,
         param -> Text,
         low -> BigInt,
@@ -61,8 +64,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    idx_reference (res_pk, param) {
+    idx_reference (res_pk, n) {
         res_pk -> BigInt,
+        n -> Integer,
         resource_type -> Text,
         param -> Text,
         target_type -> Nullable<Text>,
@@ -74,8 +78,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    idx_quantity (res_pk, param) {
+    idx_quantity (res_pk, n) {
         res_pk -> BigInt,
+        n -> Integer,
         resource_type -> Text,
         param -> Text,
         value -> Double,
@@ -88,8 +93,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    idx_number (res_pk, param) {
+    idx_number (res_pk, n) {
         res_pk -> BigInt,
+        n -> Integer,
         resource_type -> Text,
         param -> Text,
         value -> Double,
@@ -99,8 +105,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    idx_uri (res_pk, param) {
+    idx_uri (res_pk, n) {
         res_pk -> BigInt,
+        n -> Integer,
         resource_type -> Text,
         param -> Text,
         uri -> Text,

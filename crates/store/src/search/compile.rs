@@ -69,10 +69,11 @@ pub(crate) enum Pred {
 /// SQLite's planner, without statistics, prefers the index with the most equality columns:
 /// for `EXISTS (SELECT .. FROM idx_token x WHERE x.resource_type = ? AND x.param = ? AND
 /// x.code = ? AND x.res_pk = r.res_pk)` it picks the value index and scans every row with that
-/// code for each candidate, instead of the handful of rows of `r` in `idx_token_res`. The hint
+/// code for each candidate, instead of the handful of rows of `r` under its primary key
+/// `(res_pk, n)`. The hint
 /// pins the per-resource index (PostgreSQL has statistics and gets no hints). Likewise a
 /// `_has` set driving the query must seek its reference rows by the source's primary key
-/// (`idx_reference_res`), not walk every reference of the parameter.
+/// (`idx_reference`'s own key), not walk every reference of the parameter.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Hint {
     pub at: usize,
@@ -145,20 +146,25 @@ impl Pred {
     }
 }
 
-/// The index table of a parameter type.
-/// The per-resource index of an index table (`<table>_res`, on `res_pk`).
+/// The per-resource index of an index table on SQLite: its primary key `(res_pk, n)`. The
+/// tables are WITHOUT ROWID, so that key is the table itself; SQLite names it
+/// `sqlite_autoindex_<table>_1` (its first constraint), which is what `INDEXED BY` takes.
 fn res_index(table: &str) -> &'static str {
     match table {
-        "idx_string" => "idx_string_res",
-        "idx_token" => "idx_token_res",
-        "idx_date" => "idx_date_res",
-        "idx_reference" => "idx_reference_res_target",
-        "idx_quantity" => "idx_quantity_res",
-        "idx_number" => "idx_number_res",
-        _ => "idx_uri_res",
+        "idx_string" => "sqlite_autoindex_idx_string_1",
+        "idx_token" => "sqlite_autoindex_idx_token_1",
+        "idx_date" => "sqlite_autoindex_idx_date_1",
+        "idx_reference" => REFERENCE_BY_RESOURCE,
+        "idx_quantity" => "sqlite_autoindex_idx_quantity_1",
+        "idx_number" => "sqlite_autoindex_idx_number_1",
+        _ => "sqlite_autoindex_idx_uri_1",
     }
 }
 
+/// See [`res_index`].
+const REFERENCE_BY_RESOURCE: &str = "sqlite_autoindex_idx_reference_1";
+
+/// The index table of a parameter type.
 pub(crate) fn table(t: SearchParamType) -> Result<&'static str, StoreError> {
     Ok(match t {
         SearchParamType::String => "idx_string",
@@ -264,7 +270,7 @@ impl Compiler {
             .push(&c);
         let hint = Hint {
             at: sql.len(),
-            index: "idx_reference_res_target",
+            index: REFERENCE_BY_RESOURCE,
         };
         // The targets as an IN list (not a join), so SQLite seeks the reference index per
         // target id instead of walking every reference row of the parameter.
@@ -338,7 +344,7 @@ impl Compiler {
             .push(&x);
         let hint = Hint {
             at: sql.len(),
-            index: "idx_reference_res_target",
+            index: REFERENCE_BY_RESOURCE,
         };
         sql.push(" JOIN resources ")
             .push(&t)
@@ -472,7 +478,13 @@ impl Compiler {
             (SearchParamType::String, SearchValue::String { value, normalized }) => match m {
                 None => starts_with(sql, &col("value_normalized"), normalized),
                 Some(Modifier::Exact) => {
-                    sql.push(&col("value_exact"))
+                    // Equal strings have equal normalized forms: the value index finds the
+                    // candidates, the exact column decides.
+                    sql.push(&col("value_normalized"))
+                        .push(" = ")
+                        .text(normalized.as_str())
+                        .push(" AND ")
+                        .push(&col("value_exact"))
                         .push(" = ")
                         .text(value.as_str());
                 }

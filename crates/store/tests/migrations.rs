@@ -1,0 +1,169 @@
+//! Migrations on a database that already holds data: the clustered index-row migration
+//! numbers existing rows, its down migration keeps them, and the store writes on the result.
+//! Both backends (`sqlite::*`, `postgres::*`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::TestDb;
+use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
+use custodian_store::{AuditContext, Store, StoreOptions};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use serde_json::json;
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// The migration under test and the rows written before it, in the schema before it.
+const CLUSTERED: &str = "2026-11-22-060000";
+const OLD_ROWS: &str = "
+    INSERT INTO resources (res_pk, resource_type, resource_id, version, last_updated, deleted, index_mask)
+        VALUES (1, 'Patient', 'a', 1, 1, FALSE, 11), (2, 'Patient', 'b', 1, 2, FALSE, 1);
+    INSERT INTO resource_versions (resource_type, resource_id, version, last_updated, deleted, body, method)
+        VALUES ('Patient', 'a', 1, 1, FALSE, '{\"resourceType\":\"Patient\",\"id\":\"a\"}', 'POST'),
+               ('Patient', 'b', 1, 2, FALSE, '{\"resourceType\":\"Patient\",\"id\":\"b\"}', 'POST');
+    INSERT INTO idx_string (res_pk, resource_type, param, value_normalized, value_exact)
+        VALUES (1, 'Patient', 'family', 'muller', 'Müller'), (2, 'Patient', 'family', 'roe', 'Roe'),
+               (1, 'Patient', 'given', 'anna', 'Anna'), (1, 'Patient', 'name', 'muller', 'Müller');
+    INSERT INTO idx_token (res_pk, resource_type, param, system, code, display)
+        VALUES (1, 'Patient', 'gender', NULL, 'female', NULL);
+    INSERT INTO idx_reference (res_pk, resource_type, param, target_type, target_id, url,
+                               identifier_system, identifier_value)
+        VALUES (1, 'Patient', 'general-practitioner', 'Practitioner', 'p1', NULL, NULL, NULL),
+               (1, 'Patient', 'organization', NULL, NULL, 'http://example.org/o', NULL, NULL);
+";
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Numbered {
+    #[diesel(sql_type = BigInt)]
+    res_pk: i64,
+    #[diesel(sql_type = Integer)]
+    n: i32,
+    #[diesel(sql_type = Text)]
+    param: String,
+}
+
+/// `idx_string` as (res_pk, n, param), sorted by resource and param.
+macro_rules! numbered_strings {
+    ($conn:expr) => {{
+        let mut rows: Vec<(i64, i32, String)> =
+            diesel::sql_query("SELECT res_pk, n, param FROM idx_string")
+                .load::<Numbered>($conn)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.res_pk, r.n, r.param))
+                .collect();
+        rows.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+        rows
+    }};
+}
+
+/// The rows of [`OLD_ROWS`] are all there, and each resource's are numbered 0, 1, ...
+fn assert_numbered(rows: &[(i64, i32, String)]) {
+    let params: Vec<(i64, &str)> = rows.iter().map(|(pk, _, p)| (*pk, p.as_str())).collect();
+    assert_eq!(
+        params,
+        [(1, "family"), (1, "given"), (1, "name"), (2, "family")]
+    );
+    for pk in [1, 2] {
+        let mut ns: Vec<i32> = rows.iter().filter(|r| r.0 == pk).map(|r| r.1).collect();
+        ns.sort_unstable();
+        assert_eq!(ns, (0..ns.len() as i32).collect::<Vec<_>>(), "{rows:?}");
+    }
+}
+
+/// Runs every migration before [`CLUSTERED`], writes [`OLD_ROWS`], then the rest.
+fn migrate_around<C>(conn: &mut C, migrations: fn() -> EmbeddedMigrations)
+where
+    C: MigrationHarness<C::Backend> + Connection + SimpleConnection,
+{
+    for m in conn.pending_migrations(migrations()).unwrap() {
+        if m.name().to_string().starts_with(CLUSTERED) {
+            break;
+        }
+        conn.run_migration(&m).unwrap();
+    }
+    conn.batch_execute(OLD_ROWS).unwrap();
+    conn.run_pending_migrations(migrations()).unwrap();
+}
+
+/// Up to [`CLUSTERED`] with [`OLD_ROWS`] written before it, down (while it is the newest
+/// migration) and up again, checking the rows at each step.
+macro_rules! up_down_up {
+    ($conn:ident, $migrations:ident) => {{
+        migrate_around(&mut $conn, || $migrations);
+        assert_numbered(&numbered_strings!(&mut $conn));
+        $conn.revert_last_migration($migrations).unwrap();
+        let rows: Vec<i64> = diesel::sql_query("SELECT res_pk FROM idx_string ORDER BY res_pk")
+            .load::<PkRow>(&mut $conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.res_pk)
+            .collect();
+        assert_eq!(rows, [1, 1, 1, 2], "the down migration keeps the rows");
+        $conn.run_pending_migrations($migrations).unwrap();
+        assert_numbered(&numbered_strings!(&mut $conn));
+        drop($conn);
+    }};
+}
+
+/// The store, opened on the migrated database, replaces a migrated resource's rows.
+fn store_writes_on_migrated_rows(url: &str) {
+    let store = Store::open(url, TestDb::options()).unwrap();
+    assert_eq!(store.migrate().unwrap(), 0);
+    let index = ResourceIndex {
+        entries: vec![IndexEntry {
+            param: "family".into(),
+            value: IndexValue::String {
+                normalized: "miller".into(),
+                exact: "Miller".into(),
+            },
+        }],
+    };
+    let ctx = AuditContext::default();
+    store
+        .update(&ctx, "Patient", "a", Some(1), &index, |m| {
+            Ok(serde_json::to_vec(
+                &json!({"resourceType": "Patient", "id": m.id, "name": [{"family": "Miller"}]}),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(store.read("Patient", "a").unwrap().version, 2);
+}
+
+#[test]
+fn sqlite_clustered_index_rows_keep_existing_data() {
+    let db = TestDb::sqlite();
+    // Opening without migrating creates the directory; the harness then migrates in steps.
+    Store::open(
+        &db.url,
+        StoreOptions {
+            migrate: false,
+            ..TestDb::options()
+        },
+    )
+    .unwrap();
+    let path = db.url.trim_start_matches("sqlite://");
+    let mut conn = SqliteConnection::establish(path).unwrap();
+    // As the store's connections run them: with foreign keys enforced.
+    conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+    up_down_up!(conn, SQLITE);
+    store_writes_on_migrated_rows(&db.url);
+}
+
+#[test]
+fn postgres_clustered_index_rows_keep_existing_data() {
+    let Some(db) = TestDb::postgres() else { return };
+    let mut conn = PgConnection::establish(&db.url).unwrap();
+    up_down_up!(conn, POSTGRES);
+    store_writes_on_migrated_rows(&db.url);
+}
+
+#[derive(QueryableByName)]
+struct PkRow {
+    #[diesel(sql_type = BigInt)]
+    res_pk: i64,
+}
