@@ -3,7 +3,7 @@
 //! reported (file, line, reason; never their content) while the good ones still load.
 
 use crate::core::bundles::EntryReturn;
-use crate::core::import::{ImportFailure, ImportItem};
+use crate::core::import::{ImportFailure, ImportItem, PreparedChunk};
 use crate::core::{Fhir, RequestContext};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
@@ -121,6 +121,9 @@ fn count_resources(path: &Path) -> Result<u64, String> {
     }
 }
 
+/// Reads and prepares chunk k+1 on this thread (and `threads` helpers) while a writer thread
+/// writes chunk k: the single SQLite writer is the bottleneck, and without the overlap it sat
+/// idle while each chunk was parsed and validated.
 fn import_ndjson(
     fhir: &Fhir,
     ctx: &RequestContext,
@@ -129,17 +132,42 @@ fn import_ndjson(
     bar: &ProgressBar,
 ) -> Result<(usize, Vec<ImportFailure>), String> {
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut loaded = 0;
-    let mut failures = Vec::new();
+    std::thread::scope(|scope| {
+        // One chunk may wait while one is written: memory stays at about three chunks.
+        let (to_writer, chunks) = std::sync::mpsc::sync_channel::<PreparedChunk>(1);
+        let writer = scope.spawn(move || {
+            let mut loaded = 0;
+            let mut failures = Vec::new();
+            for chunk in chunks {
+                let n = chunk.len() as u64;
+                let (ok, failed) = fhir.write_prepared(ctx, chunk);
+                loaded += ok;
+                failures.extend(failed);
+                bar.inc(n);
+            }
+            (loaded, failures)
+        });
+        let read = read_chunks(path, file, |chunk| {
+            // A closed channel means the writer thread is gone; its join reports why.
+            to_writer.send(fhir.prepare_chunk(chunk, threads)).is_ok()
+        });
+        drop(to_writer);
+        let written = writer
+            .join()
+            .map_err(|_| format!("{}: the import writer failed", path.display()));
+        read?;
+        written
+    })
+}
+
+/// Calls `each` with chunks of up to [`CHUNK`] non-empty lines; stops early when it returns
+/// false.
+fn read_chunks(
+    path: &Path,
+    file: File,
+    mut each: impl FnMut(Vec<ImportItem>) -> bool,
+) -> Result<(), String> {
     let mut chunk = Vec::with_capacity(CHUNK);
-    let flush =
-        |chunk: &mut Vec<ImportItem>, loaded: &mut usize, failures: &mut Vec<ImportFailure>| {
-            let n = chunk.len() as u64;
-            let (ok, failed) = fhir.import_chunk(ctx, std::mem::take(chunk), threads);
-            *loaded += ok;
-            failures.extend(failed);
-            bar.inc(n);
-        };
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if line.trim().is_empty() {
@@ -149,14 +177,14 @@ fn import_ndjson(
             line: i + 1,
             json: line.into_bytes(),
         });
-        if chunk.len() >= CHUNK {
-            flush(&mut chunk, &mut loaded, &mut failures);
+        if chunk.len() >= CHUNK && !each(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))) {
+            return Ok(());
         }
     }
     if !chunk.is_empty() {
-        flush(&mut chunk, &mut loaded, &mut failures);
+        each(chunk);
     }
-    Ok((loaded, failures))
+    Ok(())
 }
 
 /// Transactions and batches are processed as the REST API would; a collection's entries are

@@ -20,19 +20,43 @@ pub struct ImportFailure {
     pub error: FhirError,
 }
 
+/// A chunk parsed, validated and indexed, ready to be written ([`Fhir::write_prepared`]).
+pub struct PreparedChunk {
+    /// Lines of the items, in input order (failures of the write name them all).
+    lines: Vec<usize>,
+    ready: Vec<(String, String, Prepared)>,
+    failures: Vec<ImportFailure>,
+}
+
+impl PreparedChunk {
+    /// How many items the chunk came from.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
+
 impl Fhir {
-    /// Loads `items`: each is parsed, validated and indexed (on `threads` threads), then the
-    /// good ones are written in one transaction. Resources keep their ids (Bulk Data exports
-    /// reference each other by them); those without one get a new id.
+    /// Loads `items`: [`Fhir::prepare_chunk`] then [`Fhir::write_prepared`].
     pub fn import_chunk(
         &self,
         ctx: &RequestContext,
         items: Vec<ImportItem>,
         threads: usize,
     ) -> (usize, Vec<ImportFailure>) {
+        self.write_prepared(ctx, self.prepare_chunk(items, threads))
+    }
+
+    /// Parses, validates and indexes `items` on `threads` threads. Resources keep their ids
+    /// (Bulk Data exports reference each other by them); those without one get a new id.
+    /// Nothing is written, so a caller can prepare the next chunk while one is written.
+    pub fn prepare_chunk(&self, items: Vec<ImportItem>, threads: usize) -> PreparedChunk {
         let results = self.prepare_all(&items, threads.max(1));
         let mut failures = Vec::new();
-        let mut ready: Vec<(String, String, Prepared)> = Vec::with_capacity(items.len());
+        let mut ready = Vec::with_capacity(items.len());
         for (item, result) in items.iter().zip(results) {
             match result {
                 Ok(r) => ready.push(r),
@@ -42,6 +66,25 @@ impl Fhir {
                 }),
             }
         }
+        PreparedChunk {
+            lines: items.iter().map(|i| i.line).collect(),
+            ready,
+            failures,
+        }
+    }
+
+    /// Writes a prepared chunk's good resources in one transaction; returns how many were
+    /// written and every failure of the chunk.
+    pub fn write_prepared(
+        &self,
+        ctx: &RequestContext,
+        chunk: PreparedChunk,
+    ) -> (usize, Vec<ImportFailure>) {
+        let PreparedChunk {
+            lines,
+            mut ready,
+            mut failures,
+        } = chunk;
         // New ids (the usual case) go in with multi-row INSERTs; a chunk that touches an
         // existing id is written again resource by resource, as updates.
         let mut written = self.store.transaction(&ctx.audit(), |tx| {
@@ -75,10 +118,10 @@ impl Fhir {
             Ok(()) => (ready.len(), failures),
             Err(e) => {
                 let error = FhirError::from(e);
-                for item in items.iter() {
-                    if !failures.iter().any(|f| f.line == item.line) {
+                for &line in &lines {
+                    if !failures.iter().any(|f| f.line == line) {
                         failures.push(ImportFailure {
-                            line: item.line,
+                            line,
                             error: FhirError::Internal(error.to_string()),
                         });
                     }
