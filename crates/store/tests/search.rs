@@ -44,6 +44,7 @@ both_backends!(
     totals_counts_and_ids,
     bodies_are_current_and_byte_exact,
     several_parameters_and_values,
+    one_filter_pages_in_key_order,
 );
 
 fn ctx() -> AuditContext {
@@ -1282,4 +1283,55 @@ fn several_parameters_and_values(db: &TestDb) {
         .explain_search(&q("Patient", "family=muller&gender=female"))
         .unwrap();
     assert!(!plan.is_empty());
+}
+
+/// One filter alone (SQLite binds only a page's keys): pages of two in key order, no early
+/// end when keys of deleted resources (`_has` targets) fall out, totals over all matches.
+fn one_filter_pages_in_key_order(db: &TestDb) {
+    let s = db.open();
+    for i in 0..7 {
+        let id = format!("pg{i}");
+        put(
+            &s,
+            "Patient",
+            &id,
+            json!({"resourceType": "Patient", "name": [{"family": "Pager"}]}),
+        );
+        put(
+            &s,
+            "Condition",
+            &format!("c{id}"),
+            json!({
+                "resourceType": "Condition",
+                "subject": {"reference": format!("Patient/{id}")},
+                "code": {"coding": [{"system": "http://snomed.info/sct", "code": "271737000"}]}
+            }),
+        );
+    }
+    for id in ["pg1", "pg3", "pg4"] {
+        s.delete(&ctx(), "Patient", id, None).unwrap();
+    }
+    let want = ["pg0", "pg2", "pg5", "pg6"];
+    for query in [
+        "family=pager&_count=2",
+        "_has:Condition:subject:code=271737000&_count=2",
+        "_has:Condition:subject:code=271737000&_count=1",
+    ] {
+        assert_eq!(all(&s, "Patient", query), want, "Patient?{query}");
+    }
+    let first = s
+        .search(
+            &q("Patient", "family=pager&_count=2&_total=accurate"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(first.total, Some(4));
+    assert_eq!(first.matches.len(), 2);
+    let last = s
+        .search(
+            &q("Patient", "_has:Condition:subject:code=271737000&_count=10"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!((last.total, last.next), (Some(4), None));
 }

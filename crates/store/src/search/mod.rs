@@ -81,8 +81,42 @@ pub struct SearchResult {
 
 /// The compiled WHERE clause on `resources r`.
 struct Plan {
-    /// `r.resource_type = ? AND r.deleted = ? AND ...`
+    /// `r.resource_type = ? AND r.deleted = ? AND ...`; without the key list when `sole`.
     filter: Sql,
+    /// SQLite, when one filter alone decides: its keys, sorted (`filter` is then the type and
+    /// `deleted` test they go with). A page in key order binds only the keys it can show
+    /// instead of all of them (up to `PROBE_LIMIT`), see `page_filter`.
+    sole: Option<Vec<i64>>,
+}
+
+impl Plan {
+    /// The whole WHERE clause.
+    fn filter(&self) -> Sql {
+        match &self.sole {
+            Some(keys) => self.with_keys(keys),
+            None => self.filter.clone(),
+        }
+    }
+
+    fn with_keys(&self, keys: &[i64]) -> Sql {
+        let mut sql = self.filter.clone();
+        sql.push(" AND ").append(Keys::Pks(keys.to_vec()).render());
+        sql
+    }
+
+    /// The WHERE clause of a page of at most `limit` rows in primary-key order after
+    /// `after_pk`, and whether keys were left out. Keys almost always match (index rows
+    /// exist only for current resources; a `_has` target may be deleted), so a page that
+    /// comes back short although keys were left out is run again with the whole filter.
+    fn page_filter(&self, after_pk: Option<i64>, limit: usize) -> (Sql, bool) {
+        let Some(keys) = &self.sole else {
+            return (self.filter.clone(), false);
+        };
+        let start = after_pk.map_or(0, |pk| keys.partition_point(|k| *k <= pk));
+        let rest = keys.get(start..).unwrap_or_default();
+        let page = rest.get(..limit).unwrap_or(rest);
+        (self.with_keys(page), page.len() < rest.len())
+    }
 }
 
 const R: &str = "r";
@@ -113,8 +147,18 @@ impl Tx<'_> {
             }
             return Ok(result);
         }
-        let sql = page_sql(query, &plan, &sort, cursor.as_ref(), query.count + 1);
+        let limit = query.count + 1;
+        let (filter, keys_left) = if sort.is_empty() {
+            plan.page_filter(cursor.as_ref().map(|c| c.pk), limit)
+        } else {
+            (plan.filter(), false)
+        };
+        let sql = page_sql(query, filter, &sort, cursor.as_ref(), limit);
         let mut rows: Vec<PageRow> = load(&mut self.conn, sql)?;
+        if keys_left && rows.len() < limit {
+            let sql = page_sql(query, plan.filter(), &sort, cursor.as_ref(), limit);
+            rows = load(&mut self.conn, sql)?;
+        }
         let more = rows.len() > query.count;
         rows.truncate(query.count);
         if more {
@@ -168,7 +212,7 @@ impl Tx<'_> {
         }
         let plan = self.plan(query, false)?;
         let mut sql = Sql::new("SELECT r.resource_id AS rid FROM resources r WHERE ");
-        sql.append(plan.filter).limit(limit);
+        sql.append(plan.filter()).limit(limit);
         let rows: Vec<IdRow> = load(&mut self.conn, sql)?;
         Ok(rows.into_iter().map(|r| r.rid).collect())
     }
@@ -184,7 +228,7 @@ impl Tx<'_> {
     pub fn explain_search(&mut self, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
         let sort = page::sort_exprs(&query.sort, R, None)?;
         let plan = self.plan(query, !query.sort.is_empty())?;
-        let sql = page_sql(query, &plan, &sort, None, query.count.max(1) + 1);
+        let sql = page_sql(query, plan.filter(), &sort, None, query.count.max(1) + 1);
         let lines: Vec<PlanLine> = match &self.conn {
             TxConn::Pg(_) => {
                 let mut e = Sql::new("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ");
@@ -217,7 +261,7 @@ impl Tx<'_> {
 
     fn count_plan(&mut self, plan: &Plan) -> Result<u64, StoreError> {
         let mut sql = Sql::new("SELECT COUNT(*) AS n FROM resources r WHERE ");
-        sql.append(plan.filter.clone());
+        sql.append(plan.filter());
         let rows: Vec<CountRow> = load(&mut self.conn, sql)?;
         Ok(rows.first().map_or(0, |r| u64::try_from(r.n).unwrap_or(0)))
     }
@@ -261,6 +305,15 @@ impl Tx<'_> {
             .push("r.deleted = ")
             .boolean(false);
         let sqlite = self.is_sqlite();
+        if let (Some(Driver::Keys(_, Keys::Pks(keys))), 1) = (&driver, preds.len()) {
+            let mut keys = keys.clone();
+            keys.sort_unstable();
+            keys.dedup();
+            return Ok(Plan {
+                filter,
+                sole: Some(keys),
+            });
+        }
         for (i, p) in preds.into_iter().enumerate() {
             filter.push(" AND ");
             match &driver {
@@ -275,7 +328,7 @@ impl Tx<'_> {
                 }
             }
         }
-        Ok(Plan { filter })
+        Ok(Plan { filter, sole: None })
     }
 
     /// SQLite: the set filter with the fewest rows drives the query if it is selective (its
@@ -390,7 +443,7 @@ struct SqlitePlanRow {
 /// The page statement (see the module doc).
 fn page_sql(
     query: &SearchQuery,
-    plan: &Plan,
+    filter: Sql,
     sort: &[SortExpr],
     cursor: Option<&Cursor>,
     limit: usize,
@@ -411,7 +464,7 @@ fn page_sql(
             .push(&k.name);
     }
     sql.push(" FROM resources r WHERE ")
-        .append(plan.filter.clone())
+        .append(filter)
         .push(") a");
     if let Some(c) = cursor {
         sql.push(" WHERE ").append(page::after(sort, c, "a"));
