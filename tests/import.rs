@@ -179,6 +179,12 @@ fn clean_ndjson_exits_zero_without_a_report(backend: Backend) {
     assert!(out.contains("imported 250 resources"), "{out}");
     assert!(out.contains("0 failed"), "{out}");
     assert!(!report.exists(), "no report when nothing failed");
+    if backend == Backend::Postgres {
+        assert!(
+            analyzed(&url, "idx_string"),
+            "the import leaves fresh statistics"
+        );
+    }
     let s = serve(backend, &url);
     assert_eq!(count(&s, "Patient"), 250);
     assert_eq!(count(&s, "Patient?family=clean3"), 50);
@@ -329,4 +335,22 @@ fn failures_across_chunk_boundaries_are_reported_exactly(backend: Backend) {
     s.get("Patient/big-2002").assert_status(200);
     s.get("Patient/big-1999").assert_status(404);
     s.get("Patient/big-4499").assert_status(200);
+}
+
+/// PostgreSQL has planner statistics for `table` (the import ran ANALYZE).
+fn analyzed(url: &str, table: &str) -> bool {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = diesel::PgConnection::establish(url).unwrap();
+    let rows: Vec<Count> = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM pg_stat_user_tables WHERE relname = $1 AND last_analyze IS NOT NULL",
+    )
+    .bind::<diesel::sql_types::Text, _>(table)
+    .load(&mut conn)
+    .unwrap();
+    rows.first().is_some_and(|r| r.n == 1)
 }

@@ -92,6 +92,12 @@ pub fn run(fhir: &Fhir, options: &ImportOptions) -> Result<Summary, String> {
         }
     }
     bar.finish_and_clear();
+    if summary.loaded > 0 {
+        // Fresh statistics for the searches that follow; the data is in either way.
+        if let Err(e) = fhir.store().analyze() {
+            tracing::warn!(error = %e, "ANALYZE after the import failed");
+        }
+    }
     summary.failed = failures.len();
     summary.seconds = started.elapsed().as_secs_f64();
     if !failures.is_empty() {
