@@ -30,10 +30,21 @@ import_backends!(
     reimport_keeps_one_resource_per_id,
     missing_file_fails_clearly,
     failures_across_chunk_boundaries_are_reported_exactly,
+    referential_integrity_sees_earlier_chunks_and_its_own,
 );
 
 /// Runs `custodian import` on `files` into `database_url`; returns status and output.
 fn import(database_url: &str, report: &Path, files: &[&Path]) -> (bool, String, String) {
+    import_with(database_url, report, files, &[])
+}
+
+/// [`import`] with `extra` options.
+fn import_with(
+    database_url: &str,
+    report: &Path,
+    files: &[&Path],
+    extra: &[&str],
+) -> (bool, String, String) {
     let mut args: Vec<String> = vec![
         "import".into(),
         "--database-url".into(),
@@ -42,6 +53,7 @@ fn import(database_url: &str, report: &Path, files: &[&Path]) -> (bool, String, 
         report.display().to_string(),
         "--quiet".into(),
     ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     args.extend(files.iter().map(|f| f.display().to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let (status, out, err) = run_binary(&refs);
@@ -335,6 +347,62 @@ fn failures_across_chunk_boundaries_are_reported_exactly(backend: Backend) {
     s.get("Patient/big-2002").assert_status(200);
     s.get("Patient/big-1999").assert_status(404);
     s.get("Patient/big-4499").assert_status(200);
+}
+
+/// Under `--referential-integrity` a line may reference a line of an earlier chunk (2,000
+/// lines each) or of its own, before or after it; a line whose target failed fails too.
+fn referential_integrity_sees_earlier_chunks_and_its_own(backend: Backend) {
+    let Some((url, _db, work)) = setup(backend) else {
+        return;
+    };
+    let links: &[(usize, &str)] = &[
+        (2001, "p-2000"), // the line before, in the chunk committed just before
+        (4001, "p-1"),    // two chunks back
+        (10, "p-11"),     // later in the same chunk
+        (3001, "p-3000"), // p-3000 is invalid...
+        (3002, "p-3001"), // ...so this one fails through 3001
+        (3500, "p-none"), // exists nowhere
+    ];
+    let mut lines = Vec::new();
+    for line in 1..=4100usize {
+        let mut p = with_id("Linked", &format!("p-{line}"));
+        if line == 3000 {
+            p["gender"] = json!("x");
+        }
+        if let Some((_, target)) = links.iter().find(|(l, _)| *l == line) {
+            p["link"] =
+                json!([{"other": {"reference": format!("Patient/{target}")}, "type": "seealso"}]);
+        }
+        lines.push(p.to_string());
+    }
+    let file = work.path().join("Patient.ndjson");
+    std::fs::write(&file, ndjson(&lines)).unwrap();
+    let report = work.path().join("report.ndjson");
+    let (ok, out, err) = import_with(&url, &report, &[&file], &["--referential-integrity"]);
+    assert!(!ok, "{out} {err}");
+    let failures = read_report(&report);
+    let failed: Vec<u64> = failures
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(failed, [3000, 3001, 3002, 3500], "{failures:?}");
+    let reason = |line: u64| {
+        failures.iter().find(|f| f["line"] == line).unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(reason(3001).contains("Patient/p-3000"), "{failures:?}");
+    assert!(reason(3002).contains("Patient/p-3001"), "{}", reason(3002));
+    assert!(out.contains("imported 4096 resources"), "{out}");
+    let s = serve(backend, &url);
+    assert_eq!(count(&s, "Patient") as usize, 4096);
+    for id in ["p-10", "p-2001", "p-4001", "p-4100"] {
+        s.get(&format!("Patient/{id}")).assert_status(200);
+    }
+    for id in ["p-3000", "p-3001", "p-3002", "p-3500"] {
+        s.get(&format!("Patient/{id}")).assert_status(404);
+    }
 }
 
 /// PostgreSQL has planner statistics for `table` (the import ran ANALYZE).

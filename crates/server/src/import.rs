@@ -66,11 +66,12 @@ pub fn run(fhir: &Fhir, options: &ImportOptions) -> Result<Summary, String> {
         bar.set_message(file_name.clone());
         let mut on_failures = |fs: Vec<ImportFailure>| {
             for f in fs {
+                let outcome = f.error.to_operation_outcome();
                 failures.push(Failed {
                     file: file_name.clone(),
                     line: f.line,
-                    expression: expression_of(&f.error.to_operation_outcome()),
-                    reason: f.error.to_string(),
+                    expression: expression_of(&outcome),
+                    reason: diagnostics_of(&outcome).unwrap_or_else(|| f.error.to_string()),
                 });
             }
         };
@@ -129,7 +130,8 @@ fn count_resources(path: &Path) -> Result<u64, String> {
 
 /// Reads and prepares chunk k+1 on this thread (and `threads` helpers) while a writer thread
 /// writes chunk k: the single SQLite writer is the bottleneck, and without the overlap it sat
-/// idle while each chunk was parsed and validated.
+/// idle while each chunk was parsed and validated. Under referential integrity chunk k+1 may
+/// reference chunk k, so it is validated only once chunk k is in the store.
 fn import_ndjson(
     fhir: &Fhir,
     ctx: &RequestContext,
@@ -138,6 +140,19 @@ fn import_ndjson(
     bar: &ProgressBar,
 ) -> Result<(usize, Vec<ImportFailure>), String> {
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    if fhir.referential_integrity() {
+        let mut loaded = 0;
+        let mut failures = Vec::new();
+        read_chunks(path, file, |chunk| {
+            let n = chunk.len() as u64;
+            let (ok, failed) = fhir.write_prepared(ctx, fhir.prepare_chunk(chunk, threads));
+            loaded += ok;
+            failures.extend(failed);
+            bar.inc(n);
+            true
+        })?;
+        return Ok((loaded, failures));
+    }
     std::thread::scope(|scope| {
         // One chunk may wait while one is written: memory stays at about three chunks.
         let (to_writer, chunks) = std::sync::mpsc::sync_channel::<PreparedChunk>(1);
@@ -274,6 +289,15 @@ fn import_bundle(
     };
     bar.inc(1 + entries as u64);
     Ok(result)
+}
+
+/// The first issue's diagnostics: for a validation failure it says what is wrong, where the
+/// error's own text only says that validation failed.
+fn diagnostics_of(outcome: &Value) -> Option<String> {
+    outcome
+        .pointer("/issue/0/diagnostics")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 fn expression_of(outcome: &Value) -> Option<String> {

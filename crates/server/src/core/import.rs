@@ -2,10 +2,13 @@
 //! Used by `custodian import`; not reachable over HTTP.
 
 use super::error::FhirError;
+use super::resolver::{ImportRefs, RefScope};
 use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Resource};
 use custodian_store::{new_id, BatchItem, Meta, StoreError};
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 /// One resource to load, with where it came from (for the failure report).
 pub struct ImportItem {
@@ -52,23 +55,56 @@ impl Fhir {
 
     /// Parses, validates and indexes `items` on `threads` threads. Resources keep their ids
     /// (Bulk Data exports reference each other by them); those without one get a new id.
-    /// Nothing is written, so a caller can prepare the next chunk while one is written.
+    /// Nothing is written, so a caller can prepare the next chunk while one is written, except
+    /// under referential integrity: references resolve against the store and the chunk itself,
+    /// so the chunks before must be in the store (see [`Fhir::referential_integrity`]).
     pub fn prepare_chunk(&self, items: Vec<ImportItem>, threads: usize) -> PreparedChunk {
-        let results = self.prepare_all(&items, threads.max(1));
+        let threads = threads.max(1);
+        let lines: Vec<usize> = items.iter().map(|i| i.line).collect();
+        let parsed = in_parallel(items, threads, |item| self.parse_import(&item.json));
         let mut failures = Vec::new();
-        let mut ready = Vec::with_capacity(items.len());
-        for (item, result) in items.iter().zip(results) {
-            match result {
-                Ok(r) => ready.push(r),
-                Err(error) => failures.push(ImportFailure {
-                    line: item.line,
-                    error,
-                }),
+        let mut chunk = Vec::with_capacity(parsed.len());
+        for (&line, result) in lines.iter().zip(parsed) {
+            match result.unwrap_or_else(|| Err(worker_failed())) {
+                Ok(p) => chunk.push((line, p)),
+                Err(error) => failures.push(ImportFailure { line, error }),
             }
         }
+        let ids: HashSet<String> = chunk
+            .iter()
+            .map(|(_, (resource_type, id, _))| format!("{resource_type}/{id}"))
+            .collect();
+        let chunk_lines: Vec<usize> = chunk.iter().map(|(line, _)| *line).collect();
+        let validated = in_parallel(chunk, threads, |(line, (resource_type, id, resource))| {
+            let relied_on = Mutex::new(Vec::new());
+            let scope = RefScope::Import(ImportRefs {
+                chunk: &ids,
+                relied_on: &relied_on,
+            });
+            let prepared = self.prepare_in(&resource_type, resource, IdRule::Equals(&id), scope);
+            prepared.map(|prepared| Ready {
+                line,
+                resource_type,
+                id,
+                prepared,
+                relied_on: relied_on.into_inner().unwrap_or_default(),
+            })
+        });
+        let mut ready = Vec::with_capacity(validated.len());
+        for (line, result) in chunk_lines.into_iter().zip(validated) {
+            match result.unwrap_or_else(|| Err(worker_failed())) {
+                Ok(r) => ready.push(r),
+                Err(error) => failures.push(ImportFailure { line, error }),
+            }
+        }
+        fail_dangling(&mut ready, &mut failures, &ids);
+        failures.sort_by_key(|f| f.line);
         PreparedChunk {
-            lines: items.iter().map(|i| i.line).collect(),
-            ready,
+            lines,
+            ready: ready
+                .into_iter()
+                .map(|r| (r.resource_type, r.id, r.prepared))
+                .collect(),
             failures,
         }
     }
@@ -132,39 +168,8 @@ impl Fhir {
         }
     }
 
-    fn prepare_all(
-        &self,
-        items: &[ImportItem],
-        threads: usize,
-    ) -> Vec<Result<(String, String, Prepared), FhirError>> {
-        let size = items.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = items
-                .chunks(size)
-                .map(|chunk| {
-                    let handle = scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|i| self.prepare_import(&i.json))
-                            .collect::<Vec<_>>()
-                    });
-                    (chunk.len(), handle)
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|(len, h)| {
-                    h.join().unwrap_or_else(|_| {
-                        (0..len)
-                            .map(|_| Err(FhirError::Internal("import worker failed".into())))
-                            .collect()
-                    })
-                })
-                .collect()
-        })
-    }
-
-    fn prepare_import(&self, bytes: &[u8]) -> Result<(String, String, Prepared), FhirError> {
+    /// Parses one line; a resource without an id gets a new one.
+    fn parse_import(&self, bytes: &[u8]) -> Result<(String, String, Resource), FhirError> {
         let mut resource: Resource = json::from_slice(bytes)?;
         let resource_type = resource.resource_type().to_owned();
         self.check_type(&resource_type)?;
@@ -176,7 +181,96 @@ impl Fhir {
                 id
             }
         };
-        let prepared = self.prepare_in(&resource_type, resource, IdRule::Equals(&id), None)?;
-        Ok((resource_type, id, prepared))
+        Ok((resource_type, id, resource))
     }
+}
+
+/// A line that passed validation, with the chunk's resources its references relied on.
+struct Ready {
+    line: usize,
+    resource_type: String,
+    id: String,
+    prepared: Prepared,
+    relied_on: Vec<String>,
+}
+
+/// Under referential integrity a line may rely on another line of its chunk: when that one
+/// failed, the line fails too (and so on, until nothing relies on a failed line).
+fn fail_dangling(
+    ready: &mut Vec<Ready>,
+    failures: &mut Vec<ImportFailure>,
+    chunk_ids: &HashSet<String>,
+) {
+    loop {
+        let present: HashSet<String> = ready
+            .iter()
+            .map(|r| format!("{}/{}", r.resource_type, r.id))
+            .collect();
+        let (dangling, kept): (Vec<Ready>, Vec<Ready>) =
+            std::mem::take(ready).into_iter().partition(|r| {
+                r.relied_on
+                    .iter()
+                    .any(|t| chunk_ids.contains(t) && !present.contains(t))
+            });
+        *ready = kept;
+        if dangling.is_empty() {
+            return;
+        }
+        for r in dangling {
+            let missing = r
+                .relied_on
+                .iter()
+                .find(|t| !present.contains(*t))
+                .cloned()
+                .unwrap_or_default();
+            failures.push(ImportFailure {
+                line: r.line,
+                error: FhirError::bad_request(format!(
+                    "the referenced resource '{missing}' failed to import, so this one cannot be \
+                     imported either"
+                )),
+            });
+        }
+    }
+}
+
+/// `work` applied to each item on up to `threads` threads, results in input order; `None`
+/// for the items of a worker that died.
+fn in_parallel<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let size = items.len().div_ceil(threads).max(1);
+    let mut batches = Vec::new();
+    let mut items = items.into_iter();
+    loop {
+        let batch: Vec<T> = items.by_ref().take(size).collect();
+        if batch.is_empty() {
+            break;
+        }
+        batches.push(batch);
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batches
+            .into_iter()
+            .map(|batch| {
+                let len = batch.len();
+                let handle = scope.spawn(move || batch.into_iter().map(work).collect::<Vec<R>>());
+                (len, handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(len, h)| match h.join() {
+                Ok(results) => results.into_iter().map(Some).collect::<Vec<_>>(),
+                Err(_) => (0..len).map(|_| None).collect(),
+            })
+            .collect()
+    })
+}
+
+fn worker_failed() -> FhirError {
+    FhirError::Internal("import worker failed".into())
 }

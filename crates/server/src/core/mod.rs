@@ -100,6 +100,11 @@ impl Fhir {
         &self.store
     }
 
+    /// Whether local references must point to existing resources.
+    pub fn referential_integrity(&self) -> bool {
+        self.config.referential_integrity
+    }
+
     /// The resource types the REST API serves.
     pub fn supported_types(&self) -> impl Iterator<Item = &'static str> {
         custodian_model::MODELLED_RESOURCE_TYPES

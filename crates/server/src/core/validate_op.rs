@@ -2,6 +2,7 @@
 //! OperationOutcome that lists everything found.
 
 use super::error::FhirError;
+use super::resolver::RefScope;
 use super::Fhir;
 use custodian_model::{json, Resource};
 use custodian_validation::ValidationReport;
@@ -74,7 +75,7 @@ impl Fhir {
             )),
             _ => {}
         }
-        let mut outcome = match self.validate_value(&resource, None) {
+        let mut outcome = match self.validate_value(&resource, RefScope::Alone) {
             Ok(warnings) => ValidationReport { issues: warnings }.to_operation_outcome_json(),
             Err(FhirError::Invalid(report)) => report.to_operation_outcome_json(),
             Err(e) => return Err(e),

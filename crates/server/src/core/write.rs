@@ -1,7 +1,7 @@
 //! Writes: parse, check, validate, index, then store with `meta` set by the store's version.
 
 use super::error::FhirError;
-use super::resolver::{BundleRefs, StoreResolver};
+use super::resolver::{RefScope, StoreResolver};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Element, Instant, Resource};
 use custodian_search::index::ResourceIndex;
@@ -87,16 +87,17 @@ impl Fhir {
         resource: Resource,
         id_rule: IdRule<'_>,
     ) -> Result<Prepared, FhirError> {
-        self.prepare_in(resource_type, resource, id_rule, None)
+        self.prepare_in(resource_type, resource, id_rule, RefScope::Alone)
     }
 
-    /// Like `prepare_parsed`, for an entry of a bundle (`bundle`: what it writes and deletes).
+    /// Like `prepare_parsed`, for a resource written with others (`scope`: a bundle's
+    /// entries or an import chunk's lines).
     pub(crate) fn prepare_in(
         &self,
         resource_type: &str,
         mut resource: Resource,
         id_rule: IdRule<'_>,
-        bundle: Option<BundleRefs<'_>>,
+        scope: RefScope<'_>,
     ) -> Result<Prepared, FhirError> {
         if resource.resource_type() != resource_type {
             return Err(FhirError::bad_request_at(
@@ -126,7 +127,7 @@ impl Fhir {
             },
         }
         let value = json::to_value(&resource).map_err(|e| FhirError::Internal(e.to_string()))?;
-        let warnings = self.validate_value(&value, bundle)?;
+        let warnings = self.validate_value(&value, scope)?;
         let index = custodian_search::extract::extract_with(self.registry, resource_type, &value);
         Ok(Prepared {
             resource,
@@ -139,16 +140,16 @@ impl Fhir {
     pub(crate) fn validate_value(
         &self,
         value: &Value,
-        bundle: Option<BundleRefs<'_>>,
+        scope: RefScope<'_>,
     ) -> Result<Vec<Issue>, FhirError> {
         let stored: Vec<&str> = self.supported_types().collect();
         let resolver = StoreResolver {
             store: &self.store,
             stored_types: &stored,
-            bundle,
+            scope,
         };
         let options = ValidateOptions::default()
-            .in_bundle(bundle.is_some())
+            .in_bundle(matches!(scope, RefScope::Bundle(_)))
             .check_references_exist(self.config.referential_integrity)
             .with_resolver(&resolver);
         let report = self.validator.validate(value, &options);

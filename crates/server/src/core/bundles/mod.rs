@@ -11,7 +11,7 @@ mod rewrite;
 
 use super::bundle::{BundleWriter, Entry, Response};
 use super::error::FhirError;
-use super::resolver::BundleRefs;
+use super::resolver::{BundleRefs, RefScope};
 use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Bundle, BundleType, Resource};
@@ -107,7 +107,7 @@ impl Fhir {
             written: &none,
             deleted: &none,
         };
-        match self.validate_value(bundle, Some(refs)) {
+        match self.validate_value(bundle, RefScope::Bundle(refs)) {
             Ok(_) => Ok(()),
             Err(FhirError::Invalid(mut report)) => {
                 // References are resolved later against the bundle's own entries.
@@ -421,8 +421,13 @@ impl Fhir {
             object.insert("id".to_owned(), Value::String(p.id.clone()));
         }
         let parsed: Resource = json::from_value(resource.clone())?;
-        self.prepare_in(&p.resource_type, parsed, IdRule::Equals(&p.id), Some(refs))
-            .map(Some)
+        self.prepare_in(
+            &p.resource_type,
+            parsed,
+            IdRule::Equals(&p.id),
+            RefScope::Bundle(refs),
+        )
+        .map(Some)
     }
 }
 
