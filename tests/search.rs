@@ -875,6 +875,17 @@ fn page_while_writing(s: &Server, paths: &[&str]) {
         original.insert(s.create(&p)["id"].as_str().unwrap().to_owned());
     }
     for path in paths {
+        // Deleted before the first page, re-created after it: a new match for later pages,
+        // which must not sort at the time of its deletion (before the cursor, unseen).
+        let ghost = s.create(&person(
+            "Writer",
+            "Ghost",
+            Some("other"),
+            Some("1990-01-01"),
+            &[],
+        ));
+        s.delete(&format!("Patient/{}", ghost["id"].as_str().unwrap()))
+            .assert_status(200);
         let mut seen: Vec<String> = Vec::new();
         let mut url = (*path).to_owned();
         let mut page = 0;
@@ -892,6 +903,9 @@ fn page_while_writing(s: &Server, paths: &[&str]) {
                 &[],
             );
             s.create(&p);
+            if page == 0 {
+                s.update(&ghost);
+            }
             if let Some(first_seen) = seen.first() {
                 let mut r = s.get(&format!("Patient/{first_seen}")).json();
                 r["active"] = json!(page % 2 == 0);
@@ -917,6 +931,13 @@ fn page_while_writing(s: &Server, paths: &[&str]) {
         );
         let missing: Vec<&String> = original.difference(&unique).collect();
         assert!(missing.is_empty(), "{path}: skipped {missing:?}");
+        let ghost_id = ghost["id"].as_str().unwrap();
+        if path.contains("_lastUpdated") {
+            assert!(
+                unique.contains(ghost_id),
+                "{path}: the re-created {ghost_id} was not shown: {seen:?}"
+            );
+        }
     }
 }
 

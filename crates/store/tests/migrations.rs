@@ -90,13 +90,22 @@ where
     conn.run_pending_migrations(migrations()).unwrap();
 }
 
-/// Up to [`CLUSTERED`] with [`OLD_ROWS`] written before it, down (while it is the newest
-/// migration) and up again, checking the rows at each step.
+/// Up to [`CLUSTERED`] with [`OLD_ROWS`] written before it, down (with the migrations after
+/// it) and up again, checking the rows at each step.
 macro_rules! up_down_up {
     ($conn:ident, $migrations:ident) => {{
         migrate_around(&mut $conn, || $migrations);
         assert_numbered(&numbered_strings!(&mut $conn));
-        $conn.revert_last_migration($migrations).unwrap();
+        // Revert the newer migrations too, newest first, down to this one.
+        loop {
+            let reverted = $conn
+                .revert_last_migration($migrations)
+                .unwrap()
+                .to_string();
+            if reverted.replace('-', "") == CLUSTERED.replace('-', "") {
+                break;
+            }
+        }
         let rows: Vec<i64> = diesel::sql_query("SELECT res_pk FROM idx_string ORDER BY res_pk")
             .load::<PkRow>(&mut $conn)
             .unwrap()

@@ -1335,3 +1335,60 @@ fn one_filter_pages_in_key_order(db: &TestDb) {
         .unwrap();
     assert_eq!((last.total, last.next), (Some(4), None));
 }
+
+/// PostgreSQL writers commit in any order, and `lastUpdated` is taken before the commit: a
+/// `_sort=_lastUpdated` cursor pages as of its first page's snapshot, so an update that was
+/// in flight during the first page and commits before the second (with a `lastUpdated` older
+/// than what the first page saw) neither repeats nor hides a resource.
+#[test]
+fn postgres_last_updated_paging_with_out_of_order_commits() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let s = db.open();
+    let body = || json!({"resourceType": "Patient", "name": [{"family": "Order"}]});
+    for i in 0..6 {
+        put(&s, "Patient", &format!("o{i}"), body());
+    }
+    let query = q("Patient", "family=order&_sort=_lastUpdated&_count=3");
+    let (written_tx, written) = std::sync::mpsc::channel();
+    let (commit_tx, commit) = std::sync::mpsc::channel::<()>();
+    let first = std::thread::scope(|scope| {
+        let s = &s;
+        scope.spawn(move || {
+            let index = custodian_search::extract::extract("Patient", &body()).unwrap();
+            s.transaction(&ctx(), |tx| {
+                tx.update("Patient", "o0", None, &index, |m| {
+                    Ok(serde_json::to_vec(&json!({
+                        "resourceType": "Patient", "id": m.id, "active": true,
+                        "name": [{"family": "Order"}]
+                    }))?)
+                })?;
+                let _ = written_tx.send(());
+                let _ = commit.recv();
+                Ok(())
+            })
+            .unwrap();
+        });
+        written.recv().unwrap();
+        // Committed after o0's update took its lastUpdated, but before it commits.
+        put(s, "Patient", "o1", body());
+        let first = s.search(&query, &PageRequest::default()).unwrap();
+        commit_tx.send(()).unwrap();
+        first
+    });
+    assert_eq!(s.read("Patient", "o0").unwrap().version, 2);
+    let mut seen: Vec<String> = first.matches.iter().map(|m| m.id.clone()).collect();
+    assert_eq!(
+        seen,
+        ["o0", "o2", "o3"],
+        "o0 was unchanged in the first page's snapshot"
+    );
+    let mut page = PageRequest { cursor: first.next };
+    while page.cursor.is_some() {
+        let r = s.search(&query, &page).unwrap();
+        seen.extend(r.matches.iter().map(|m| m.id.clone()));
+        page.cursor = r.next;
+    }
+    assert_eq!(seen, ["o0", "o2", "o3", "o4", "o5", "o1"]);
+}

@@ -41,8 +41,8 @@ use diesel::Connection;
 
 use self::compile::{Compiler, Key, Mode, Pred, Scope};
 use self::include::Found;
-use self::page::{Cursor, SortExpr};
-use self::sql::{load, Bind, CountRow, IdRow, PageRow, PkKey, PlanLine, Sql};
+use self::page::{AsOf, Cursor, SortExpr};
+use self::sql::{load, Bind, CountRow, IdRow, PageRow, PkKey, PlanLine, Sql, TextRow};
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tx::{Tx, TxConn};
@@ -134,9 +134,12 @@ impl Tx<'_> {
             .as_deref()
             .map(|c| Cursor::decode(c, query, &sort))
             .transpose()?;
-        let as_of = cursor.as_ref().and_then(|c| c.as_of);
-        if as_of.is_some() {
-            sort = page::sort_exprs(&query.sort, R, as_of)?;
+        let as_of = cursor.as_ref().and_then(|c| c.as_of.clone());
+        if let Some(as_of) = &as_of {
+            if !as_of.fits(self.is_sqlite()) {
+                return Err(StoreError::InvalidCursor);
+            }
+            sort = page::sort_exprs(&query.sort, R, Some(as_of))?;
         }
         let plan = self.plan(query, !query.sort.is_empty())?;
         let mut result = SearchResult::default();
@@ -164,7 +167,7 @@ impl Tx<'_> {
         if more {
             let as_of = match as_of {
                 Some(t) => Some(t),
-                None if page::sorts_by_last_updated(&query.sort) => Some(self.high_water()?),
+                None if page::sorts_by_last_updated(&query.sort) => Some(self.as_of_now()?),
                 None => None,
             };
             result.next = rows
@@ -252,11 +255,22 @@ impl Tx<'_> {
         Ok(lines.into_iter().map(|l| l.line).collect())
     }
 
-    /// The newest `lastUpdated` this snapshot can see (the `_lastUpdated` paging snapshot).
-    fn high_water(&mut self) -> Result<i64, StoreError> {
-        let sql = Sql::new("SELECT COALESCE(MAX(last_updated), 0) AS n FROM resource_versions");
-        let rows: Vec<CountRow> = load(&mut self.conn, sql)?;
-        Ok(rows.first().map_or(0, |r| r.n))
+    /// Where this snapshot stands, for `_sort=_lastUpdated` paging (see `page.rs`). On
+    /// PostgreSQL the search runs in a REPEATABLE READ transaction, so this is the snapshot
+    /// its first page was read in.
+    fn as_of_now(&mut self) -> Result<AsOf, StoreError> {
+        if self.is_sqlite() {
+            let sql = Sql::new("SELECT COALESCE(MAX(seq), 0) AS n FROM resource_versions");
+            let rows: Vec<CountRow> = load(&mut self.conn, sql)?;
+            Ok(AsOf::Seq(rows.first().map_or(0, |r| r.n)))
+        } else {
+            let sql = Sql::new("SELECT CAST(pg_current_snapshot() AS TEXT) AS t");
+            let rows: Vec<TextRow> = load(&mut self.conn, sql)?;
+            rows.into_iter()
+                .next()
+                .map(|r| AsOf::Snapshot(r.t))
+                .ok_or(StoreError::Database(diesel::result::Error::NotFound))
+        }
     }
 
     fn count_plan(&mut self, plan: &Plan) -> Result<u64, StoreError> {

@@ -12,10 +12,15 @@
 //! are written (a resource whose own sort value changes between pages may move, as in any
 //! keyset scheme). `_lastUpdated` is the exception that matters: every update changes it, so
 //! a client paging a `_sort=_lastUpdated` search while records are edited would lose or
-//! repeat exactly those records. Its cursor therefore also carries the snapshot's
-//! high-water `lastUpdated` (`s`, taken on the first page), and later pages sort by the
-//! `lastUpdated` each resource had at that moment (its newest version not after `s`);
-//! resources created after it have none and come last. Cursors are base64url JSON
+//! repeat exactly those records. Its cursor therefore also carries where the first page stood
+//! (`s`, [`AsOf`]), and later pages sort by the `lastUpdated` each resource had then: that of
+//! its newest version visible to the first page, none when that version is a deletion or
+//! there is none (those come last, like resources created since). "Visible" is exact on both
+//! backends: SQLite has one writer, so a version is visible iff its `seq` is at most the
+//! first page's highest; PostgreSQL writers commit in any order, so the cursor holds the first
+//! page's snapshot (`pg_current_snapshot()`) and each version the transaction that wrote it
+//! (`xact`). Timestamps cannot do this: `lastUpdated` is taken before the commit. Cursors are
+//! base64url JSON
 //! `{v, q, k, p, s}`: a format version, a
 //! fingerprint of the query's filters and sort, the sort values and the primary key. They are
 //! validated on decode (format, version, fingerprint, number and kinds of values); anything
@@ -32,7 +37,60 @@ use crate::error::StoreError;
 /// The most `_sort` keys a search may use.
 pub const MAX_SORT_KEYS: usize = 8;
 
-const CURSOR_VERSION: u8 = 1;
+/// 2: `s` is a `seq` (SQLite) or a snapshot (PostgreSQL), no longer a time.
+const CURSOR_VERSION: u8 = 2;
+
+/// Where the first page of a `_sort=_lastUpdated` search stood (see the module doc).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub(crate) enum AsOf {
+    /// SQLite: the highest `resource_versions.seq` the first page could see.
+    Seq(i64),
+    /// PostgreSQL: the first page's snapshot, `xmin:xmax:xip,...`.
+    Snapshot(String),
+}
+
+impl AsOf {
+    /// Whether this came from the backend at hand, in its form: a forged snapshot must not
+    /// reach PostgreSQL's parser as anything but digits, colons and commas.
+    pub(crate) fn fits(&self, sqlite: bool) -> bool {
+        match self {
+            AsOf::Seq(seq) => sqlite && *seq >= 0,
+            AsOf::Snapshot(text) => !sqlite && is_snapshot(text),
+        }
+    }
+
+    /// SQL true when version alias `w` is visible as of here.
+    fn visible(&self, w: &str) -> Sql {
+        let mut sql = Sql::new("");
+        match self {
+            AsOf::Seq(seq) => {
+                sql.push(&format!("{w}.seq <= ")).int(*seq);
+            }
+            AsOf::Snapshot(snapshot) => {
+                // Versions written before the column existed have none, and are old.
+                sql.push(&format!(
+                    "({w}.xact IS NULL OR pg_visible_in_snapshot({w}.xact, CAST("
+                ))
+                .text(snapshot.as_str())
+                .push(" AS pg_snapshot)))");
+            }
+        }
+        sql
+    }
+}
+
+/// `xmin:xmax:xip,xip,...` with decimal numbers, as `pg_current_snapshot()::text` prints it.
+fn is_snapshot(text: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = text.split(':');
+    let (Some(xmin), Some(xmax), Some(xip), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    digits(xmin) && digits(xmax) && (xip.is_empty() || xip.split(',').all(digits))
+}
 
 /// The kind of a sort value (the column suffix in the page query).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +131,7 @@ pub(crate) struct SortExpr {
     pub descending: bool,
 }
 
-/// True when `keys` sort by `_lastUpdated`: its cursors carry a snapshot time.
+/// True when `keys` sort by `_lastUpdated`: its cursors carry an [`AsOf`].
 pub(crate) fn sorts_by_last_updated(keys: &[SortKey]) -> bool {
     keys.iter().any(|k| k.code == "_lastUpdated")
 }
@@ -83,7 +141,7 @@ pub(crate) fn sorts_by_last_updated(keys: &[SortKey]) -> bool {
 pub(crate) fn sort_exprs(
     keys: &[SortKey],
     r: &str,
-    as_of: Option<i64>,
+    as_of: Option<&AsOf>,
 ) -> Result<Vec<SortExpr>, StoreError> {
     if keys.len() > MAX_SORT_KEYS {
         return Err(StoreError::UnsupportedSearch(format!(
@@ -96,7 +154,12 @@ pub(crate) fn sort_exprs(
         .collect()
 }
 
-fn sort_expr(i: usize, key: &SortKey, r: &str, as_of: Option<i64>) -> Result<SortExpr, StoreError> {
+fn sort_expr(
+    i: usize,
+    key: &SortKey,
+    r: &str,
+    as_of: Option<&AsOf>,
+) -> Result<SortExpr, StoreError> {
     let agg = if key.descending { "MAX" } else { "MIN" };
     let (kind, expr) = match (key.code.as_str(), key.param_type) {
         ("_id", _) => (KeyKind::Text, Sql::new(&format!("{r}.resource_id"))),
@@ -142,22 +205,20 @@ fn sort_expr(i: usize, key: &SortKey, r: &str, as_of: Option<i64>) -> Result<Sor
     })
 }
 
-/// `r`'s `lastUpdated`, or with `as_of` the one of its newest version written by then (NULL
-/// for a resource created later). Versions hold the history, so this needs no stored result
-/// set: only resources changed since the snapshot pay for the lookup.
-fn last_updated_as_of(r: &str, as_of: Option<i64>) -> Sql {
-    let Some(at) = as_of else {
+/// `r`'s `lastUpdated`, or with `as_of` that of its newest version visible then (NULL when
+/// that version is a deletion or there is none). Versions hold the history, so this needs no
+/// stored result set; it is one probe of the versions' `(type, id, version)` key per match.
+fn last_updated_as_of(r: &str, as_of: Option<&AsOf>) -> Sql {
+    let Some(as_of) = as_of else {
         return Sql::new(&format!("{r}.last_updated"));
     };
-    let mut sql = Sql::new(&format!("(CASE WHEN {r}.last_updated <= "));
-    sql.int(at)
-        .push(&format!(
-            " THEN {r}.last_updated ELSE (SELECT MAX(w.last_updated) FROM resource_versions w \
-             WHERE w.resource_type = {r}.resource_type AND w.resource_id = {r}.resource_id \
-             AND w.last_updated <= "
-        ))
-        .int(at)
-        .push(") END)");
+    let mut sql = Sql::new(&format!(
+        "(SELECT CASE WHEN w.deleted THEN NULL ELSE w.last_updated END \
+         FROM resource_versions w WHERE w.resource_type = {r}.resource_type \
+         AND w.resource_id = {r}.resource_id AND "
+    ));
+    sql.append(as_of.visible("w"))
+        .push(" ORDER BY w.version DESC LIMIT 1)");
     sql
 }
 
@@ -244,9 +305,9 @@ pub(crate) struct Cursor {
     pub keys: Vec<KeyValue>,
     #[serde(rename = "p")]
     pub pk: i64,
-    /// The first page's high-water `lastUpdated`, for `_sort=_lastUpdated` only.
+    /// Where the first page stood, for `_sort=_lastUpdated` only.
     #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
-    pub as_of: Option<i64>,
+    pub as_of: Option<AsOf>,
 }
 
 impl Cursor {
@@ -254,7 +315,7 @@ impl Cursor {
         query: &SearchQuery,
         keys: Vec<KeyValue>,
         pk: i64,
-        as_of: Option<i64>,
+        as_of: Option<AsOf>,
     ) -> Self {
         Cursor {
             version: CURSOR_VERSION,
@@ -356,6 +417,35 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn as_of_belongs_to_its_backend_and_snapshots_are_plain_numbers() {
+        assert!(AsOf::Seq(12).fits(true));
+        assert!(!AsOf::Seq(12).fits(false));
+        assert!(!AsOf::Seq(-1).fits(true));
+        for ok in ["10:20:", "10:20:11,15", "740:740:"] {
+            assert!(AsOf::Snapshot(ok.into()).fits(false), "{ok}");
+            assert!(!AsOf::Snapshot(ok.into()).fits(true), "{ok}");
+        }
+        for bad in [
+            "",
+            "10:20",
+            "10:20:11:12",
+            "a:20:",
+            "10:20:11,,12",
+            "10:20:11,",
+            "10:20:'); DROP TABLE resources; --",
+            "1 :2:",
+            "123456789012345678901:1:",
+        ] {
+            assert!(!AsOf::Snapshot(bad.into()).fits(false), "{bad}");
+        }
+        // Untagged: a number is a seq, a string a snapshot.
+        let seq: AsOf = serde_json::from_str("42").unwrap_or(AsOf::Seq(0));
+        assert_eq!(seq, AsOf::Seq(42));
+        let snap: AsOf = serde_json::from_str("\"1:2:\"").unwrap_or(AsOf::Seq(0));
+        assert_eq!(snap, AsOf::Snapshot("1:2:".into()));
+    }
 
     #[test]
     fn base64_round_trip() {

@@ -230,6 +230,12 @@ pub(crate) struct CountRow {
 }
 
 #[derive(QueryableByName, Debug)]
+pub(crate) struct TextRow {
+    #[diesel(sql_type = Text)]
+    pub t: String,
+}
+
+#[derive(QueryableByName, Debug)]
 pub(crate) struct IdRow {
     #[diesel(sql_type = Text)]
     pub rid: String,
