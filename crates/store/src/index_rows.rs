@@ -16,7 +16,7 @@ const QUANTITY: i64 = 1 << 4;
 const NUMBER: i64 = 1 << 5;
 const URI: i64 = 1 << 6;
 
-/// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters; 9 columns max here).
+/// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters; 10 columns max here).
 const CHUNK: usize = 500;
 
 /// Which index tables `index` writes to (stored in `resources.index_mask`, so an update or

@@ -357,7 +357,7 @@ impl Compiler {
             .push(".resource_id = ")
             .push(&x)
             // The source type is implied by `h.res_pk IN (<rest>)` (a set of that type), so
-            // the covering index (res_pk, param, target_type, target_id) answers alone.
+            // the reference table's own key (res_pk, n) finds each source's rows.
             .push(".target_id WHERE ")
             .push(&x)
             .push(".param = ")
