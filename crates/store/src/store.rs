@@ -151,7 +151,8 @@ impl Store {
     /// PostgreSQL serialization failure or deadlock) the whole transaction is run again, so `f`
     /// must not have side effects outside the database. SQLite transactions start with
     /// `BEGIN IMMEDIATE`, so they never fail upgrading a read lock. On SQLite the transaction
-    /// is a savepoint in a group commit (see `writer.rs`): `f` must not call back into this
+    /// shares a group commit with concurrent ones (see `writer.rs`; when another member of
+    /// the group fails after writing, `f` runs again): `f` must not call back into this
     /// `Store` for writes (it would wait for itself); use the `Tx` it is given.
     pub fn transaction<T, F>(&self, ctx: &AuditContext, mut f: F) -> Result<T, StoreError>
     where
@@ -160,7 +161,7 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.transaction_once(ctx, true, &mut f);
+            let result = self.transaction_once(ctx, &mut f);
             match result {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, error = %e, "retrying transaction");
@@ -171,36 +172,21 @@ impl Store {
         }
     }
 
-    /// Like `transaction`, for one small write: on SQLite it shares a group commit with
-    /// concurrent single writes instead of committing alone.
-    pub fn write_one<T, F>(&self, ctx: &AuditContext, mut f: F) -> Result<T, StoreError>
+    /// [`Store::transaction`] for one small write (the name says what callers mean; both
+    /// share group commits on SQLite).
+    pub fn write_one<T, F>(&self, ctx: &AuditContext, f: F) -> Result<T, StoreError>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.transaction_once(ctx, false, &mut f) {
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    tracing::debug!(attempt, error = %e, "retrying write");
-                    std::thread::sleep(Duration::from_millis(u64::from(attempt.min(10))));
-                }
-                other => return other,
-            }
-        }
+        self.transaction(ctx, f)
     }
 
-    fn transaction_once<T, F>(
-        &self,
-        ctx: &AuditContext,
-        solo: bool,
-        f: &mut F,
-    ) -> Result<T, StoreError>
+    fn transaction_once<T, F>(&self, ctx: &AuditContext, f: &mut F) -> Result<T, StoreError>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     {
         if let Some(writer) = &self.writer {
-            return writer.write(ctx, solo, f);
+            return writer.write(ctx, f);
         }
         let mut conn = self.pool.get()?;
         match &mut *conn {

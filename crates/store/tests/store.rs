@@ -41,6 +41,7 @@ both_backends!(
     migrate_is_idempotent,
     concurrent_writes_some_failing,
     grouped_writes_some_failing,
+    grouped_transactions_some_failing,
     create_many_batches,
 );
 
@@ -1148,6 +1149,83 @@ fn grouped_writes_some_failing(db: &TestDb) {
         .with_reader(|tx| tx.index_row_counts("Patient", &target.id))
         .unwrap();
     assert!(rows.iter().any(|(_, n)| *n > 0));
+}
+
+/// Multi-resource transactions (Bundles) share group commits with each other and with single
+/// writes on SQLite. One that fails after writing several resources takes none of them, nor
+/// anything of its group's other writes, which run again.
+fn grouped_transactions_some_failing(db: &TestDb) {
+    let store = db.open();
+    let barrier = Arc::new(Barrier::new(12));
+    let threads: Vec<_> = (0..12)
+        .map(|t| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+                for j in 0..15 {
+                    let name = |k: usize| format!("{t}-{j}-{k}");
+                    match (t + j) % 3 {
+                        // Five resources, all or nothing: all.
+                        0 => {
+                            let r = store.transaction(&ctx(), |tx| {
+                                (0..5)
+                                    .map(|k| {
+                                        tx.create(
+                                            "Patient",
+                                            &index("B", &name(k)),
+                                            render(patient("B")),
+                                        )
+                                    })
+                                    .collect::<Result<Vec<_>, _>>()
+                            });
+                            kept.extend(r.unwrap());
+                        }
+                        // Three written, then the fourth entry fails: nothing.
+                        1 => {
+                            let mut ids = Vec::new();
+                            let r = store.transaction(&ctx(), |tx| {
+                                ids.clear();
+                                for k in 0..3 {
+                                    let r = tx.create(
+                                        "Patient",
+                                        &index("F", &name(k)),
+                                        render(patient("F")),
+                                    )?;
+                                    ids.push(r.id);
+                                }
+                                Err::<(), _>(StoreError::InvalidCursor)
+                            });
+                            assert!(matches!(r, Err(StoreError::InvalidCursor)), "{r:?}");
+                            dropped.extend(ids);
+                        }
+                        _ => {
+                            let r = store.write_one(&ctx(), |tx| {
+                                tx.create("Patient", &index("S", &name(0)), render(patient("S")))
+                            });
+                            kept.push(r.unwrap());
+                        }
+                    }
+                }
+                (kept, dropped)
+            })
+        })
+        .collect();
+    let mut kept_all = 0;
+    for t in threads {
+        let (kept, dropped) = t.join().unwrap();
+        assert_kept_and_dropped(&store, &kept, &dropped);
+        kept_all += kept.len();
+    }
+    // Per thread 5 iterations of each kind: 5 * 5 from transactions, 5 single writes.
+    assert_eq!(kept_all, 12 * (25 + 5));
+    let all = all_history(
+        &store,
+        HistoryScope::Type("Patient"),
+        HistoryQuery::default(),
+    );
+    assert_eq!(all.len(), kept_all);
 }
 
 fn concurrent_writes_some_failing(db: &TestDb) {
