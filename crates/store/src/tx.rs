@@ -89,11 +89,51 @@ struct NewAudit<'a> {
 pub struct Tx<'c> {
     pub(crate) conn: TxConn<'c>,
     ctx: &'c AuditContext,
+    /// SQLite: the newest `lastUpdated` stored or given out in this transaction (see
+    /// [`Tx::write_instant`]); read on the first write.
+    newest_instant: Option<i64>,
 }
 
 impl<'c> Tx<'c> {
     pub(crate) fn new(conn: TxConn<'c>, ctx: &'c AuditContext) -> Self {
-        Self { conn, ctx }
+        Self {
+            conn,
+            ctx,
+            newest_instant: None,
+        }
+    }
+
+    /// Starts from what the SQLite writer knows of the newest `lastUpdated` in its open
+    /// group, saving the lookup ([`Tx::write_instant`]).
+    pub(crate) fn knowing_newest_instant(mut self, newest: Option<i64>) -> Self {
+        self.newest_instant = newest;
+        self
+    }
+
+    pub(crate) fn newest_instant(&self) -> Option<i64> {
+        self.newest_instant
+    }
+
+    /// The `lastUpdated` of a version written now, at least `at_least`. On SQLite it is also
+    /// above every stored one: writers hold SQLite's write lock in turn (other processes
+    /// too), so `lastUpdated` order is commit order even when the wall clock steps back.
+    /// `_sort=_lastUpdated` paging relies on that (search/page.rs). PostgreSQL writers
+    /// commit in any order whatever their times; paging uses snapshots there.
+    fn write_instant(&mut self, at_least: i64) -> Result<i64, StoreError> {
+        let now = now_micros().max(at_least);
+        let TxConn::Sqlite(c) = &mut self.conn else {
+            return Ok(now);
+        };
+        let newest = match self.newest_instant {
+            Some(t) => t,
+            None => rv::table
+                .select(diesel::dsl::max(rv::last_updated))
+                .first::<Option<i64>>(&mut **c)?
+                .unwrap_or(0),
+        };
+        let instant = now.max(newest + 1);
+        self.newest_instant = Some(instant);
+        Ok(instant)
     }
 
     /// Whether this transaction runs on SQLite.
@@ -413,7 +453,7 @@ impl<'c> Tx<'c> {
         R: FnOnce(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
     {
         const CHUNK: usize = 500;
-        let last_updated = now_micros();
+        let last_updated = self.write_instant(0)?;
         let mut created = Vec::with_capacity(items.len());
         let mut indexes = Vec::with_capacity(items.len());
         for item in items {
@@ -653,7 +693,7 @@ impl<'c> Tx<'c> {
         };
         check_expected(expected, cur.version)?;
         let version = cur.version + 1;
-        let last_updated = now_micros().max(cur.last_updated + 1);
+        let last_updated = self.write_instant(cur.last_updated + 1)?;
         let body = render_body(resource_type, id, version, last_updated, render)?;
         let mask = index_rows::mask(index);
         self.insert_version(resource_type, id, version, last_updated, Some(&body), &cur)?;
@@ -699,7 +739,7 @@ impl<'c> Tx<'c> {
             });
         }
         let version = cur.version + 1;
-        let last_updated = now_micros().max(cur.last_updated + 1);
+        let last_updated = self.write_instant(cur.last_updated + 1)?;
         self.insert_version(resource_type, id, version, last_updated, None, &cur)?;
         self.move_current(&cur, version, last_updated, true, 0)?;
         index_rows::delete(&mut self.conn, cur.res_pk, cur.index_mask)?;
@@ -758,7 +798,7 @@ impl<'c> Tx<'c> {
     where
         R: FnOnce(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
     {
-        let last_updated = now_micros();
+        let last_updated = self.write_instant(0)?;
         let body = render_body(resource_type, id, 1, last_updated, render)?;
         let mask = index_rows::mask(index);
         let new_resource = NewResource {

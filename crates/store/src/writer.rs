@@ -41,6 +41,9 @@ struct State {
     group: u64,
     /// Writes in the open group.
     members: usize,
+    /// The newest `lastUpdated` in the database as the open group's writes left it (see
+    /// `Tx::write_instant`): read once per group, since only this writer writes meanwhile.
+    newest_instant: Option<i64>,
     /// Every group up to this number has ended (committed or failed).
     ended: u64,
     /// Groups that did not commit (recent ones only), with the reason and whether their
@@ -138,16 +141,26 @@ impl Writer {
             *in_txn = true;
             st.group += 1;
             st.members = 0;
+            // Another process may have written since the last group.
+            st.newest_instant = None;
         }
         let group = st.group;
         let alone = st.members == 0;
-        let Some(conn) = st.conn.as_mut() else {
+        let State {
+            conn,
+            newest_instant,
+            ..
+        } = &mut *st;
+        let Some(conn) = conn.as_mut() else {
             return Err(StoreError::Commit("no writer connection".to_owned()));
         };
         let result = if alone {
             // First in the group: on error the whole (one-member) transaction is rolled back
             // below.
-            f(&mut Tx::new(TxConn::Sqlite(conn), ctx))
+            let mut tx = Tx::new(TxConn::Sqlite(conn), ctx).knowing_newest_instant(*newest_instant);
+            let result = f(&mut tx);
+            *newest_instant = tx.newest_instant();
+            result
         } else {
             let before = match total_changes(conn) {
                 Ok(n) => n,
@@ -158,7 +171,11 @@ impl Writer {
                     return Err(e);
                 }
             };
-            let result = f(&mut Tx::new(TxConn::Sqlite(conn), ctx));
+            let mut tx = Tx::new(TxConn::Sqlite(conn), ctx).knowing_newest_instant(*newest_instant);
+            let result = f(&mut tx);
+            // A failed write may have taken an instant it did not use: harmless, the next
+            // one is only higher.
+            *newest_instant = tx.newest_instant();
             if result.is_err() && total_changes(conn).map_or(true, |after| after != before) {
                 // It changed rows before failing: only a rollback of the group removes them.
                 self.abort_group(&mut st);

@@ -1451,3 +1451,63 @@ fn sqlite_checkpoints_in_the_background() {
     }
     assert_eq!(store.read("Patient", &last.id).unwrap().body, last.body);
 }
+
+/// On SQLite a write's `lastUpdated` is above every stored one, even one from a clock that
+/// ran ahead (another process, or this one before the wall clock stepped back): `lastUpdated`
+/// order must be commit order for `_sort=_lastUpdated` paging (search/page.rs).
+#[test]
+fn sqlite_last_updated_follows_commit_order() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let ahead = store
+        .create(
+            &ctx(),
+            "Patient",
+            &index("Ahead", "a"),
+            render(patient("Ahead")),
+        )
+        .unwrap();
+    let hour = 3_600_000_000i64;
+    let path = db.url.trim_start_matches("sqlite://").to_owned();
+    let mut raw = diesel::SqliteConnection::establish(&path).unwrap();
+    raw.batch_execute(&format!(
+        "UPDATE resource_versions SET last_updated = last_updated + {hour}; \
+         UPDATE resources SET last_updated = last_updated + {hour};"
+    ))
+    .unwrap();
+    let ahead_at = ahead.last_updated + hour;
+    let created = store
+        .create(
+            &ctx(),
+            "Patient",
+            &index("Next", "n"),
+            render(patient("Next")),
+        )
+        .unwrap();
+    assert!(created.last_updated > ahead_at, "create");
+    let batch = store
+        .transaction(&ctx(), |tx| {
+            tx.create_many(vec![BatchItem {
+                resource_type: "Patient",
+                id: None,
+                index: &index("Batch", "b"),
+                render: render(patient("Batch")),
+            }])
+        })
+        .unwrap();
+    assert!(batch[0].last_updated > created.last_updated, "create_many");
+    let updated = store
+        .update(
+            &ctx(),
+            "Patient",
+            &ahead.id,
+            None,
+            &index("Ahead", "a"),
+            render(patient("Ahead")),
+        )
+        .unwrap()
+        .resource;
+    assert!(updated.last_updated > batch[0].last_updated, "update");
+}

@@ -260,9 +260,9 @@ impl Tx<'_> {
     /// its first page was read in.
     fn as_of_now(&mut self) -> Result<AsOf, StoreError> {
         if self.is_sqlite() {
-            let sql = Sql::new("SELECT COALESCE(MAX(seq), 0) AS n FROM resource_versions");
+            let sql = Sql::new("SELECT COALESCE(MAX(last_updated), 0) AS n FROM resource_versions");
             let rows: Vec<CountRow> = load(&mut self.conn, sql)?;
-            Ok(AsOf::Seq(rows.first().map_or(0, |r| r.n)))
+            Ok(AsOf::Time(rows.first().map_or(0, |r| r.n)))
         } else {
             let sql = Sql::new("SELECT CAST(pg_current_snapshot() AS TEXT) AS t");
             let rows: Vec<TextRow> = load(&mut self.conn, sql)?;

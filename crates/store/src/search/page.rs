@@ -16,13 +16,14 @@
 //! (`s`, [`AsOf`]), and later pages sort by the `lastUpdated` each resource had then: that of
 //! its newest version visible to the first page, none when that version is a deletion or
 //! there is none (those come last, like resources created since). "Visible" is exact on both
-//! backends: SQLite has one writer, so a version is visible iff its `seq` is at most the
-//! first page's highest; PostgreSQL writers commit in any order, so the cursor holds the first
-//! page's snapshot (`pg_current_snapshot()`) and each version the transaction that wrote it
-//! (`xact`). Timestamps cannot do this: `lastUpdated` is taken before the commit. Cursors are
-//! base64url JSON
-//! `{v, q, k, p, s}`: a format version, a
-//! fingerprint of the query's filters and sort, the sort values and the primary key. They are
+//! backends. SQLite has one writer at a time, and each write's `lastUpdated` is above every
+//! stored one (`Tx::write_instant`), so a version is visible iff its `lastUpdated` is at most
+//! the newest the first page saw; a resource whose current row passes that test needs no
+//! lookup. PostgreSQL writers commit in any order, and `lastUpdated` is taken before the
+//! commit, so the cursor holds the first page's snapshot (`pg_current_snapshot()`) and each
+//! version the transaction that wrote it (`xact`); every match costs a probe of its versions.
+//! Cursors are base64url JSON `{v, q, k, p, s}`: a format version, a fingerprint of the
+//! query's filters and sort, the sort values and the primary key, and `s`. They are
 //! validated on decode (format, version, fingerprint, number and kinds of values); anything
 //! else is `InvalidCursor`. They are not signed: a forged cursor can only move the start of a
 //! page of the same query, since every value in it is bound as a parameter.
@@ -37,15 +38,15 @@ use crate::error::StoreError;
 /// The most `_sort` keys a search may use.
 pub const MAX_SORT_KEYS: usize = 8;
 
-/// 2: `s` is a `seq` (SQLite) or a snapshot (PostgreSQL), no longer a time.
+/// 2: `s` is a snapshot on PostgreSQL (it was a time on both).
 const CURSOR_VERSION: u8 = 2;
 
 /// Where the first page of a `_sort=_lastUpdated` search stood (see the module doc).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub(crate) enum AsOf {
-    /// SQLite: the highest `resource_versions.seq` the first page could see.
-    Seq(i64),
+    /// SQLite: the newest `lastUpdated` the first page could see.
+    Time(i64),
     /// PostgreSQL: the first page's snapshot, `xmin:xmax:xip,...`.
     Snapshot(String),
 }
@@ -55,7 +56,7 @@ impl AsOf {
     /// reach PostgreSQL's parser as anything but digits, colons and commas.
     pub(crate) fn fits(&self, sqlite: bool) -> bool {
         match self {
-            AsOf::Seq(seq) => sqlite && *seq >= 0,
+            AsOf::Time(_) => sqlite,
             AsOf::Snapshot(text) => !sqlite && is_snapshot(text),
         }
     }
@@ -64,8 +65,9 @@ impl AsOf {
     fn visible(&self, w: &str) -> Sql {
         let mut sql = Sql::new("");
         match self {
-            AsOf::Seq(seq) => {
-                sql.push(&format!("{w}.seq <= ")).int(*seq);
+            AsOf::Time(at) => {
+                // `+`: probe the (type, id, version) key, not a range of the time index.
+                sql.push(&format!("+{w}.last_updated <= ")).int(*at);
             }
             AsOf::Snapshot(snapshot) => {
                 // Versions written before the column existed have none, and are old.
@@ -207,18 +209,28 @@ fn sort_expr(
 
 /// `r`'s `lastUpdated`, or with `as_of` that of its newest version visible then (NULL when
 /// that version is a deletion or there is none). Versions hold the history, so this needs no
-/// stored result set; it is one probe of the versions' `(type, id, version)` key per match.
+/// stored result set. On SQLite a current row written by then is its own answer.
 fn last_updated_as_of(r: &str, as_of: Option<&AsOf>) -> Sql {
     let Some(as_of) = as_of else {
         return Sql::new(&format!("{r}.last_updated"));
     };
-    let mut sql = Sql::new(&format!(
+    let mut sql = Sql::new("(");
+    if let AsOf::Time(at) = as_of {
+        sql.push(&format!("CASE WHEN {r}.last_updated <= "))
+            .int(*at)
+            .push(&format!(" THEN {r}.last_updated ELSE "));
+    }
+    sql.push(&format!(
         "(SELECT CASE WHEN w.deleted THEN NULL ELSE w.last_updated END \
          FROM resource_versions w WHERE w.resource_type = {r}.resource_type \
          AND w.resource_id = {r}.resource_id AND "
-    ));
-    sql.append(as_of.visible("w"))
-        .push(" ORDER BY w.version DESC LIMIT 1)");
+    ))
+    .append(as_of.visible("w"))
+    .push(" ORDER BY w.version DESC LIMIT 1)");
+    if matches!(as_of, AsOf::Time(_)) {
+        sql.push(" END");
+    }
+    sql.push(")");
     sql
 }
 
@@ -420,9 +432,8 @@ mod tests {
 
     #[test]
     fn as_of_belongs_to_its_backend_and_snapshots_are_plain_numbers() {
-        assert!(AsOf::Seq(12).fits(true));
-        assert!(!AsOf::Seq(12).fits(false));
-        assert!(!AsOf::Seq(-1).fits(true));
+        assert!(AsOf::Time(12).fits(true));
+        assert!(!AsOf::Time(12).fits(false));
         for ok in ["10:20:", "10:20:11,15", "740:740:"] {
             assert!(AsOf::Snapshot(ok.into()).fits(false), "{ok}");
             assert!(!AsOf::Snapshot(ok.into()).fits(true), "{ok}");
@@ -440,10 +451,10 @@ mod tests {
         ] {
             assert!(!AsOf::Snapshot(bad.into()).fits(false), "{bad}");
         }
-        // Untagged: a number is a seq, a string a snapshot.
-        let seq: AsOf = serde_json::from_str("42").unwrap_or(AsOf::Seq(0));
-        assert_eq!(seq, AsOf::Seq(42));
-        let snap: AsOf = serde_json::from_str("\"1:2:\"").unwrap_or(AsOf::Seq(0));
+        // Untagged: a number is a time, a string a snapshot.
+        let time: AsOf = serde_json::from_str("42").unwrap_or(AsOf::Time(0));
+        assert_eq!(time, AsOf::Time(42));
+        let snap: AsOf = serde_json::from_str("\"1:2:\"").unwrap_or(AsOf::Time(0));
         assert_eq!(snap, AsOf::Snapshot("1:2:".into()));
     }
 
