@@ -156,10 +156,11 @@ impl Tx<'_> {
         } else {
             (plan.filter(), false)
         };
-        let sql = page_sql(query, filter, &sort, cursor.as_ref(), limit);
+        let fence = !self.is_sqlite();
+        let sql = page_sql(query, filter, &sort, cursor.as_ref(), limit, fence);
         let mut rows: Vec<PageRow> = load(&mut self.conn, sql)?;
         if keys_left && rows.len() < limit {
-            let sql = page_sql(query, plan.filter(), &sort, cursor.as_ref(), limit);
+            let sql = page_sql(query, plan.filter(), &sort, cursor.as_ref(), limit, fence);
             rows = load(&mut self.conn, sql)?;
         }
         let more = rows.len() > query.count;
@@ -231,7 +232,14 @@ impl Tx<'_> {
     pub fn explain_search(&mut self, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
         let sort = page::sort_exprs(&query.sort, R, None)?;
         let plan = self.plan(query, !query.sort.is_empty())?;
-        let sql = page_sql(query, plan.filter(), &sort, None, query.count.max(1) + 1);
+        let sql = page_sql(
+            query,
+            plan.filter(),
+            &sort,
+            None,
+            query.count.max(1) + 1,
+            false,
+        );
         let lines: Vec<PlanLine> = match &self.conn {
             TxConn::Pg(_) => {
                 let mut e = Sql::new("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ");
@@ -461,6 +469,7 @@ fn page_sql(
     sort: &[SortExpr],
     cursor: Option<&Cursor>,
     limit: usize,
+    fence: bool,
 ) -> Sql {
     let mut sql =
         Sql::new("SELECT b.pk AS pk, b.rid AS rid, b.ver AS ver, b.lu AS lu, v.body AS body");
@@ -477,9 +486,14 @@ fn page_sql(
             .push(" AS ")
             .push(&k.name);
     }
-    sql.push(" FROM resources r WHERE ")
-        .append(filter)
-        .push(") a");
+    sql.push(" FROM resources r WHERE ").append(filter);
+    if fence && cursor.is_some() && !sort.is_empty() {
+        // PostgreSQL would inline `a` and compute each sort key once per comparison of the
+        // cursor condition; OFFSET 0 keeps it a subquery that computes them once per row
+        // (page 2 of Encounter?_sort=-_lastUpdated on 60k: 79-102 ms -> 43 ms).
+        sql.push(" OFFSET 0");
+    }
+    sql.push(") a");
     if let Some(c) = cursor {
         sql.push(" WHERE ").append(page::after(sort, c, "a"));
     }

@@ -21,7 +21,8 @@
 //! the newest the first page saw; a resource whose current row passes that test needs no
 //! lookup. PostgreSQL writers commit in any order, and `lastUpdated` is taken before the
 //! commit, so the cursor holds the first page's snapshot (`pg_current_snapshot()`) and each
-//! version the transaction that wrote it (`xact`); every match costs a probe of its versions.
+//! version the transaction that wrote it (`xact`); a resource whose current row was written
+//! by a transaction visible in that snapshot (its `xmin`) needs no lookup.
 //! Cursors are base64url JSON `{v, q, k, p, s}`: a format version, a fingerprint of the
 //! query's filters and sort, the sort values and the primary key, and `s`. They are
 //! validated on decode (format, version, fingerprint, number and kinds of values); anything
@@ -214,23 +215,41 @@ fn last_updated_as_of(r: &str, as_of: Option<&AsOf>) -> Sql {
     let Some(as_of) = as_of else {
         return Sql::new(&format!("{r}.last_updated"));
     };
-    let mut sql = Sql::new("(");
-    if let AsOf::Time(at) = as_of {
-        sql.push(&format!("CASE WHEN {r}.last_updated <= "))
-            .int(*at)
-            .push(&format!(" THEN {r}.last_updated ELSE "));
+    let mut sql = Sql::new("(CASE WHEN ");
+    match as_of {
+        AsOf::Time(at) => {
+            sql.push(&format!("{r}.last_updated <= ")).int(*at);
+        }
+        AsOf::Snapshot(snapshot) => {
+            sql.append(row_visible_in(r, snapshot));
+        }
     }
+    sql.push(&format!(" THEN {r}.last_updated ELSE "));
     sql.push(&format!(
         "(SELECT CASE WHEN w.deleted THEN NULL ELSE w.last_updated END \
          FROM resource_versions w WHERE w.resource_type = {r}.resource_type \
          AND w.resource_id = {r}.resource_id AND "
     ))
     .append(as_of.visible("w"))
-    .push(" ORDER BY w.version DESC LIMIT 1)");
-    if matches!(as_of, AsOf::Time(_)) {
-        sql.push(" END");
-    }
-    sql.push(")");
+    .push(" ORDER BY w.version DESC LIMIT 1) END)");
+    sql
+}
+
+/// PostgreSQL: SQL true when row `r` (of `resources`) was last written by a transaction
+/// visible in `snapshot`; then it is the resource as of the snapshot (every write of a
+/// resource rewrites its row). `xmin` is a 32-bit transaction id: it is widened to the
+/// 64-bit id within 2^32 below the current snapshot's `xmax`, which is exact for every
+/// transaction of the last four billion; an older row may be widened wrongly, and then it
+/// is either seen as visible (it is: it is older than any snapshot) or looked up.
+fn row_visible_in(r: &str, snapshot: &str) -> Sql {
+    const WRAP: i64 = 1 << 32;
+    let current = "CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT)";
+    let xmin = format!("CAST(CAST({r}.xmin AS TEXT) AS BIGINT)");
+    let mut sql = Sql::new(&format!(
+        "pg_visible_in_snapshot(CAST(CAST({current} - ((({current} - {xmin}) % {WRAP}) + {WRAP}) \
+         % {WRAP} AS TEXT) AS xid8), CAST("
+    ));
+    sql.text(snapshot).push(" AS pg_snapshot))");
     sql
 }
 
