@@ -9,7 +9,7 @@ use crate::conn::{run_migrations, ConnectionManager, DbConn, SqliteSettings, Syn
 use crate::error::{BoxError, StoreError};
 use crate::tx::{Tx, TxConn};
 use crate::types::*;
-use crate::writer::Writer;
+use crate::writer::{WriteKind, Writer};
 
 /// How often `Store::transaction` runs a transaction again after `Contention`.
 const MAX_ATTEMPTS: u32 = 20;
@@ -151,8 +151,9 @@ impl Store {
     /// PostgreSQL serialization failure or deadlock) the whole transaction is run again, so `f`
     /// must not have side effects outside the database. SQLite transactions start with
     /// `BEGIN IMMEDIATE`, so they never fail upgrading a read lock. On SQLite the transaction
-    /// shares a group commit with concurrent ones (see `writer.rs`; when another member of
-    /// the group fails after writing, `f` runs again): `f` must not call back into this
+    /// shares a group commit with concurrent ones (see `writer.rs`; in a savepoint, so that
+    /// its failure leaves the others be; when a single write of the group fails after
+    /// writing, `f` runs again): `f` must not call back into this
     /// `Store` for writes (it would wait for itself); use the `Tx` it is given.
     pub fn transaction<T, F>(&self, ctx: &AuditContext, mut f: F) -> Result<T, StoreError>
     where
@@ -161,7 +162,7 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.transaction_once(ctx, &mut f);
+            let result = self.transaction_once(ctx, WriteKind::Transaction, &mut f);
             match result {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, error = %e, "retrying transaction");
@@ -172,21 +173,36 @@ impl Store {
         }
     }
 
-    /// [`Store::transaction`] for one small write (the name says what callers mean; both
-    /// share group commits on SQLite).
-    pub fn write_one<T, F>(&self, ctx: &AuditContext, f: F) -> Result<T, StoreError>
+    /// Like `transaction`, for one resource's write: on SQLite it joins a group commit
+    /// without a savepoint (it fails, if at all, before changing rows).
+    pub fn write_one<T, F>(&self, ctx: &AuditContext, mut f: F) -> Result<T, StoreError>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     {
-        self.transaction(ctx, f)
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.transaction_once(ctx, WriteKind::Single, &mut f) {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %e, "retrying write");
+                    std::thread::sleep(Duration::from_millis(u64::from(attempt.min(10))));
+                }
+                other => return other,
+            }
+        }
     }
 
-    fn transaction_once<T, F>(&self, ctx: &AuditContext, f: &mut F) -> Result<T, StoreError>
+    fn transaction_once<T, F>(
+        &self,
+        ctx: &AuditContext,
+        kind: WriteKind,
+        f: &mut F,
+    ) -> Result<T, StoreError>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     {
         if let Some(writer) = &self.writer {
-            return writer.write(ctx, f);
+            return writer.write(ctx, kind, f);
         }
         let mut conn = self.pool.get()?;
         match &mut *conn {

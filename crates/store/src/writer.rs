@@ -7,14 +7,17 @@
 //! `synchronous=FULL` concurrent writers share one fsync instead of paying one each. Nobody is
 //! told "done" before the commit that contains their write has succeeded.
 //!
-//! A failing write must not take the others down. Writes do not run in SAVEPOINTs (SQLite
-//! copies every page a savepoint touches into a subjournal: a quarter of the writer's time).
-//! Instead the writer compares SQLite's `total_changes()` around each write: most failures
-//! (a version conflict, a missing resource, a refused conditional) happen before the write
-//! changes anything, and SQLite has already undone the failed statement itself, so the group
-//! goes on. A write that fails after changing rows rolls the whole group back; the group's
-//! other writes are told `Contention` and run again in a new group (`Store::write_one`
-//! retries them). Other processes are kept out by `BEGIN IMMEDIATE` and the busy timeout.
+//! A failing write must not take the others down. Single-resource writes do not run in
+//! SAVEPOINTs (SQLite copies every page a savepoint touches into a subjournal: a quarter of
+//! the writer's time for one create). Instead the writer compares SQLite's `total_changes()`
+//! around each write: their failures (a version conflict, a missing resource, a refused
+//! conditional) happen before the write changes anything, and SQLite has already undone the
+//! failed statement itself, so the group goes on. One that fails after changing rows anyway
+//! rolls the whole group back; the group's other writes are told `Contention` and run again
+//! in a new group (`Store::transaction` and `Store::write_one` retry them). Transactions
+//! (Bundles) fail after writing as a matter of course (an `If-Match` after their creates), so
+//! one that joins a group runs in a SAVEPOINT, whose cost its many writes share. Other
+//! processes are kept out by `BEGIN IMMEDIATE` and the busy timeout.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,13 +25,22 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sqlite::SqliteConnection;
-use diesel::RunQueryDsl;
+use diesel::{Connection, RunQueryDsl};
 
 use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use crate::conn::ConnectionManager;
 use crate::error::StoreError;
 use crate::tx::{Tx, TxConn};
 use crate::types::AuditContext;
+
+/// What a write is, for how it joins a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteKind {
+    /// One resource: fails, if at all, before changing rows (see the module doc).
+    Single,
+    /// Several (a Bundle): may fail after writing, so it runs in a savepoint when joining.
+    Transaction,
+}
 
 /// Most writes committed together (bounds the latency of the first writer of a group).
 const MAX_GROUP: usize = 128;
@@ -120,8 +132,14 @@ impl Writer {
     /// Run `f` as one atomic write and return once it is durably committed. It joins the open
     /// group, single writes and Bundles alike: a Bundle's 100 creates touch many of the same
     /// index pages as the next one's, so sharing a commit writes fewer WAL pages per Bundle
-    /// (transaction Bundles at 64 connections: 38-40 → 44-50 per second).
-    pub(crate) fn write<T, F>(&self, ctx: &AuditContext, f: &mut F) -> Result<T, StoreError>
+    /// (transaction Bundles at 64 connections: 38-43 → 44-54 per second). A transaction
+    /// that joins a group runs in a savepoint, a single write does not (see the module doc).
+    pub(crate) fn write<T, F>(
+        &self,
+        ctx: &AuditContext,
+        kind: WriteKind,
+        f: &mut F,
+    ) -> Result<T, StoreError>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     {
@@ -161,6 +179,17 @@ impl Writer {
             let result = f(&mut tx);
             *newest_instant = tx.newest_instant();
             result
+        } else if kind == WriteKind::Transaction {
+            // A Bundle joining a group runs in a savepoint: it may well fail after writing
+            // (an If-Match after its creates), and must then not make the group's other
+            // writes run again. Its many writes amortize the savepoint's page copies.
+            conn.transaction(|c| {
+                let mut tx =
+                    Tx::new(TxConn::Sqlite(c), ctx).knowing_newest_instant(*newest_instant);
+                let result = f(&mut tx);
+                *newest_instant = tx.newest_instant();
+                result
+            })
         } else {
             let before = match total_changes(conn) {
                 Ok(n) => n,
