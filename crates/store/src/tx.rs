@@ -616,6 +616,8 @@ impl<'c> Tx<'c> {
             conditional_keys::created_at.eq(now),
         );
         // Claim the key in a savepoint, so that losing the race does not abort the transaction.
+        // Only this insert runs in it: on PostgreSQL `resources` rows must be written by the
+        // top-level transaction (`_lastUpdated` paging reads their `xmin`, search/page.rs).
         let inserted = on_conn!(&mut self.conn, |c| c
             .transaction::<_, diesel::result::Error, _>(|c| {
                 diesel::insert_into(conditional_keys::table)

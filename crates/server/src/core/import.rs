@@ -87,7 +87,9 @@ impl Fhir {
                 resource_type,
                 id,
                 prepared,
-                relied_on: relied_on.into_inner().unwrap_or_default(),
+                relied_on: relied_on
+                    .into_inner()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
             })
         });
         let mut ready = Vec::with_capacity(validated.len());

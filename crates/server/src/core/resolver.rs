@@ -62,9 +62,11 @@ impl ReferenceResolver for StoreResolver<'_> {
                 let local = format!("{resource_type}/{id}");
                 let in_chunk = import.chunk.contains(&local);
                 if in_chunk {
-                    if let Ok(mut relied_on) = import.relied_on.lock() {
-                        relied_on.push(local);
-                    }
+                    import
+                        .relied_on
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .push(local);
                 }
                 return Ok(in_chunk);
             }

@@ -83,16 +83,39 @@ impl AsOf {
     }
 }
 
-/// `xmin:xmax:xip,xip,...` with decimal numbers, as `pg_current_snapshot()::text` prints it.
+/// `xmin:xmax:xip,xip,...` as `pg_current_snapshot()::text` prints it, with what
+/// PostgreSQL's input checks (`0 < xmin <= xmax`, xip ascending in `[xmin, xmax)`), so that a
+/// forged cursor is a 400, not a database error.
 fn is_snapshot(text: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+    let number = |s: &str| -> Option<u64> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok().filter(|n| *n < 1 << 63)
+    };
     let mut parts = text.split(':');
     let (Some(xmin), Some(xmax), Some(xip), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
-    digits(xmin) && digits(xmax) && (xip.is_empty() || xip.split(',').all(digits))
+    let (Some(xmin), Some(xmax)) = (number(xmin), number(xmax)) else {
+        return false;
+    };
+    if xmin == 0 || xmin > xmax {
+        return false;
+    }
+    if xip.is_empty() {
+        return true;
+    }
+    let mut previous = None;
+    xip.split(',').all(|x| match number(x) {
+        Some(x) if x >= xmin && x < xmax && previous.is_none_or(|p| p < x) => {
+            previous = Some(x);
+            true
+        }
+        _ => false,
+    })
 }
 
 /// The kind of a sort value (the column suffix in the page query).
@@ -240,7 +263,9 @@ fn last_updated_as_of(r: &str, as_of: Option<&AsOf>) -> Sql {
 /// resource rewrites its row). `xmin` is a 32-bit transaction id: it is widened to the
 /// 64-bit id within 2^32 below the current snapshot's `xmax`, which is exact for every
 /// transaction of the last four billion; an older row may be widened wrongly, and then it
-/// is either seen as visible (it is: it is older than any snapshot) or looked up.
+/// is either seen as visible (it is: it is older than any snapshot) or looked up. It relies
+/// on `resources` rows being written by top-level transactions, never inside a savepoint:
+/// snapshots list top-level ids only, so a subtransaction's id would pass as visible.
 fn row_visible_in(r: &str, snapshot: &str) -> Sql {
     const WRAP: i64 = 1 << 32;
     let current = "CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT)";
@@ -453,7 +478,7 @@ mod tests {
     fn as_of_belongs_to_its_backend_and_snapshots_are_plain_numbers() {
         assert!(AsOf::Time(12).fits(true));
         assert!(!AsOf::Time(12).fits(false));
-        for ok in ["10:20:", "10:20:11,15", "740:740:"] {
+        for ok in ["10:20:", "10:20:11,15", "740:740:", "10:20:10"] {
             assert!(AsOf::Snapshot(ok.into()).fits(false), "{ok}");
             assert!(!AsOf::Snapshot(ok.into()).fits(true), "{ok}");
         }
