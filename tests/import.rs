@@ -349,8 +349,9 @@ fn failures_across_chunk_boundaries_are_reported_exactly(backend: Backend) {
     s.get("Patient/big-4499").assert_status(200);
 }
 
-/// Under `--referential-integrity` a line may reference a line of an earlier chunk (2,000
-/// lines each) or of its own, before or after it; a line whose target failed fails too.
+/// Under `--referential-integrity` a line may reference any line of the file that loads
+/// (earlier chunks of 2,000 lines, its own, later ones, cycles); a line whose target failed
+/// fails too.
 fn referential_integrity_sees_earlier_chunks_and_its_own(backend: Backend) {
     let Some((url, _db, work)) = setup(backend) else {
         return;
@@ -359,6 +360,9 @@ fn referential_integrity_sees_earlier_chunks_and_its_own(backend: Backend) {
         (2001, "p-2000"), // the line before, in the chunk committed just before
         (4001, "p-1"),    // two chunks back
         (10, "p-11"),     // later in the same chunk
+        (1999, "p-2001"), // in the next chunk: loads in the round after the file
+        (1500, "p-3600"), // a cycle across chunks...
+        (3600, "p-1500"), // ...loads in that round too
         (3001, "p-3000"), // p-3000 is invalid...
         (3002, "p-3001"), // ...so this one fails through 3001
         (3500, "p-none"), // exists nowhere
@@ -397,7 +401,9 @@ fn referential_integrity_sees_earlier_chunks_and_its_own(backend: Backend) {
     assert!(out.contains("imported 4096 resources"), "{out}");
     let s = serve(backend, &url);
     assert_eq!(count(&s, "Patient") as usize, 4096);
-    for id in ["p-10", "p-2001", "p-4001", "p-4100"] {
+    for id in [
+        "p-10", "p-1500", "p-1999", "p-2001", "p-3600", "p-4001", "p-4100",
+    ] {
         s.get(&format!("Patient/{id}")).assert_status(200);
     }
     for id in ["p-3000", "p-3001", "p-3002", "p-3500"] {

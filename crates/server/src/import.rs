@@ -141,17 +141,7 @@ fn import_ndjson(
 ) -> Result<(usize, Vec<ImportFailure>), String> {
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     if fhir.referential_integrity() {
-        let mut loaded = 0;
-        let mut failures = Vec::new();
-        read_chunks(path, file, |chunk| {
-            let n = chunk.len() as u64;
-            let (ok, failed) = fhir.write_prepared(ctx, fhir.prepare_chunk(chunk, threads));
-            loaded += ok;
-            failures.extend(failed);
-            bar.inc(n);
-            true
-        })?;
-        return Ok((loaded, failures));
+        return import_in_turn(fhir, ctx, path, file, threads, bar);
     }
     std::thread::scope(|scope| {
         // One chunk may wait while one is written: memory stays at about three chunks.
@@ -179,6 +169,63 @@ fn import_ndjson(
         read?;
         written
     })
+}
+
+/// [`import_ndjson`] under referential integrity: chunks one after the other, each validated
+/// once the last is in the store. Lines that failed only because what they reference was not
+/// stored (yet) are tried again after the file, round after round until a round loads none:
+/// references to later lines and cycles across chunks load too.
+fn import_in_turn(
+    fhir: &Fhir,
+    ctx: &RequestContext,
+    path: &Path,
+    file: File,
+    threads: usize,
+    bar: &ProgressBar,
+) -> Result<(usize, Vec<ImportFailure>), String> {
+    let mut loaded = 0;
+    let mut failures = Vec::new();
+    // Lines waiting for their references, with their last failure.
+    let mut waiting: Vec<(ImportItem, ImportFailure)> = Vec::new();
+    let mut load = |chunk: Vec<ImportItem>, waiting: &mut Vec<(ImportItem, ImportFailure)>| {
+        let mut copies: std::collections::HashMap<usize, Vec<u8>> =
+            chunk.iter().map(|i| (i.line, i.json.clone())).collect();
+        let (ok, failed) = fhir.write_prepared(ctx, fhir.prepare_chunk(chunk, threads));
+        for f in failed {
+            match copies.remove(&f.line) {
+                Some(json) if f.waits_for_references() => {
+                    waiting.push((ImportItem { line: f.line, json }, f));
+                }
+                _ => failures.push(f),
+            }
+        }
+        loaded += ok;
+    };
+    read_chunks(path, file, |chunk| {
+        let n = chunk.len() as u64;
+        load(chunk, &mut waiting);
+        bar.inc(n);
+        true
+    })?;
+    loop {
+        let before = waiting.len();
+        let mut round = std::mem::take(&mut waiting)
+            .into_iter()
+            .map(|(item, _)| item);
+        loop {
+            let chunk: Vec<ImportItem> = round.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            load(chunk, &mut waiting);
+        }
+        if waiting.is_empty() || waiting.len() == before {
+            break;
+        }
+    }
+    failures.extend(waiting.into_iter().map(|(_, f)| f));
+    failures.sort_by_key(|f| f.line);
+    Ok((loaded, failures))
 }
 
 /// Calls `each` with chunks of up to [`CHUNK`] non-empty lines; stops early when it returns

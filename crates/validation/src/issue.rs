@@ -79,7 +79,8 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub(crate) fn new(
+    /// An issue found outside the validator (e.g. a bulk load's own checks).
+    pub fn new(
         severity: Severity,
         code: IssueType,
         expression: impl Into<String>,

@@ -7,6 +7,7 @@ use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Resource};
 use custodian_store::{new_id, BatchItem, Meta, StoreError};
+use custodian_validation::{Issue, IssueType, Severity, ValidationReport};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
@@ -29,6 +30,21 @@ pub struct PreparedChunk {
     lines: Vec<usize>,
     ready: Vec<(String, String, Prepared)>,
     failures: Vec<ImportFailure>,
+}
+
+impl ImportFailure {
+    /// True when the line failed only because resources it references are not stored (yet):
+    /// it may load once they are.
+    pub fn waits_for_references(&self) -> bool {
+        match &self.error {
+            FhirError::Invalid(report) => report
+                .issues
+                .iter()
+                .filter(|i| i.severity.is_error())
+                .all(|i| i.code == IssueType::NotFound),
+            _ => false,
+        }
+    }
 }
 
 impl PreparedChunk {
@@ -225,12 +241,21 @@ fn fail_dangling(
                 .find(|t| !present.contains(*t))
                 .cloned()
                 .unwrap_or_default();
-            failures.push(ImportFailure {
-                line: r.line,
-                error: FhirError::bad_request(format!(
+            // Reported like a missing reference: it is one, and may load in a later round.
+            let issue = Issue::new(
+                Severity::Error,
+                IssueType::NotFound,
+                r.resource_type.as_str(),
+                format!(
                     "the referenced resource '{missing}' failed to import, so this one cannot be \
                      imported either"
-                )),
+                ),
+            );
+            failures.push(ImportFailure {
+                line: r.line,
+                error: FhirError::Invalid(ValidationReport {
+                    issues: vec![issue],
+                }),
             });
         }
     }
