@@ -1050,6 +1050,27 @@ fn open_reports_real_errors() {
 }
 
 /// Every kept write reads back as stored; nothing of a dropped one (resource, audit) remains.
+/// `work(store, t)` on `n` threads that start together; their results in thread order.
+fn on_threads<T: Send>(
+    store: &Store,
+    n: usize,
+    work: impl Fn(&Store, usize) -> T + Sync,
+) -> Vec<T> {
+    let barrier = Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|t| {
+                let (barrier, work) = (&barrier, &work);
+                scope.spawn(move || {
+                    barrier.wait();
+                    work(store, t)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 fn assert_kept_and_dropped(store: &Store, kept: &[StoredResource], dropped: &[String]) {
     for r in kept {
         assert_eq!(&store.read("Patient", &r.id).unwrap(), r);
@@ -1071,67 +1092,58 @@ fn grouped_writes_some_failing(db: &TestDb) {
     let target = store
         .create(&ctx(), "Patient", &index("T", "t"), render(patient("T")))
         .unwrap();
-    let barrier = Arc::new(Barrier::new(16));
-    let threads: Vec<_> = (0..16)
-        .map(|t| {
-            let store = store.clone();
-            let barrier = barrier.clone();
-            let target = target.id.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let (mut kept, mut dropped, mut conflicts) = (Vec::new(), Vec::new(), 0);
-                for j in 0..30 {
-                    match (t + j) % 3 {
-                        // Fails before changing anything: version 99 is never current.
-                        0 => {
-                            let r = store.update(
-                                &ctx(),
-                                "Patient",
-                                &target,
-                                Some(99),
-                                &index("T", "t"),
-                                render(patient("T")),
-                            );
-                            assert!(
-                                matches!(r, Err(StoreError::VersionConflict { .. })),
-                                "{r:?}"
-                            );
-                            conflicts += 1;
-                        }
-                        // Fails after creating a resource.
-                        1 => {
-                            let mut id = None;
-                            let r = store.write_one(&ctx(), |tx| {
-                                let r = tx.create(
-                                    "Patient",
-                                    &index("G", &format!("{t}-{j}")),
-                                    render(patient("G")),
-                                )?;
-                                id = Some(r.id);
-                                Err::<(), _>(StoreError::InvalidCursor)
-                            });
-                            assert!(matches!(r, Err(StoreError::InvalidCursor)), "{r:?}");
-                            dropped.push(id.unwrap());
-                        }
-                        _ => {
-                            let r = store.write_one(&ctx(), |tx| {
-                                tx.create(
-                                    "Patient",
-                                    &index("G", &format!("{t}-{j}")),
-                                    render(patient("G")),
-                                )
-                            });
-                            kept.push(r.unwrap());
-                        }
-                    }
+    let results = on_threads(&store, 16, |store, t| {
+        let target = target.id.as_str();
+        let (mut kept, mut dropped, mut conflicts) = (Vec::new(), Vec::new(), 0);
+        for j in 0..30 {
+            match (t + j) % 3 {
+                // Fails before changing anything: version 99 is never current.
+                0 => {
+                    let r = store.update(
+                        &ctx(),
+                        "Patient",
+                        target,
+                        Some(99),
+                        &index("T", "t"),
+                        render(patient("T")),
+                    );
+                    assert!(
+                        matches!(r, Err(StoreError::VersionConflict { .. })),
+                        "{r:?}"
+                    );
+                    conflicts += 1;
                 }
-                (kept, dropped, conflicts)
-            })
-        })
-        .collect();
+                // Fails after creating a resource.
+                1 => {
+                    let mut id = None;
+                    let r = store.write_one(&ctx(), |tx| {
+                        let r = tx.create(
+                            "Patient",
+                            &index("G", &format!("{t}-{j}")),
+                            render(patient("G")),
+                        )?;
+                        id = Some(r.id);
+                        Err::<(), _>(StoreError::InvalidCursor)
+                    });
+                    assert!(matches!(r, Err(StoreError::InvalidCursor)), "{r:?}");
+                    dropped.push(id.unwrap());
+                }
+                _ => {
+                    let r = store.write_one(&ctx(), |tx| {
+                        tx.create(
+                            "Patient",
+                            &index("G", &format!("{t}-{j}")),
+                            render(patient("G")),
+                        )
+                    });
+                    kept.push(r.unwrap());
+                }
+            }
+        }
+        (kept, dropped, conflicts)
+    });
     let mut kept_all = 0;
-    for t in threads {
-        let (kept, dropped, conflicts) = t.join().unwrap();
+    for (kept, dropped, conflicts) in results {
         assert_eq!(conflicts, 10);
         assert_kept_and_dropped(&store, &kept, &dropped);
         kept_all += kept.len();
@@ -1156,70 +1168,54 @@ fn grouped_writes_some_failing(db: &TestDb) {
 /// (in its savepoint) leaves its group's other writes alone: none of them runs twice.
 fn grouped_transactions_some_failing(db: &TestDb) {
     let store = db.open();
-    let barrier = Arc::new(Barrier::new(12));
-    let threads: Vec<_> = (0..12)
-        .map(|t| {
-            let store = store.clone();
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let (mut kept, mut dropped) = (Vec::new(), Vec::new());
-                let mut runs = 0;
-                for j in 0..15 {
-                    let name = |k: usize| format!("{t}-{j}-{k}");
-                    match (t + j) % 3 {
-                        // Five resources, all or nothing: all.
-                        0 => {
-                            let r = store.transaction(&ctx(), |tx| {
-                                runs += 1;
-                                (0..5)
-                                    .map(|k| {
-                                        tx.create(
-                                            "Patient",
-                                            &index("B", &name(k)),
-                                            render(patient("B")),
-                                        )
-                                    })
-                                    .collect::<Result<Vec<_>, _>>()
-                            });
-                            kept.extend(r.unwrap());
-                        }
-                        // Three written, then the fourth entry fails: nothing.
-                        1 => {
-                            let mut ids = Vec::new();
-                            let r = store.transaction(&ctx(), |tx| {
-                                ids.clear();
-                                for k in 0..3 {
-                                    let r = tx.create(
-                                        "Patient",
-                                        &index("F", &name(k)),
-                                        render(patient("F")),
-                                    )?;
-                                    ids.push(r.id);
-                                }
-                                Err::<(), _>(StoreError::InvalidCursor)
-                            });
-                            assert!(matches!(r, Err(StoreError::InvalidCursor)), "{r:?}");
-                            dropped.extend(ids);
-                        }
-                        _ => {
-                            let r = store.write_one(&ctx(), |tx| {
-                                runs += 1;
-                                tx.create("Patient", &index("S", &name(0)), render(patient("S")))
-                            });
-                            kept.push(r.unwrap());
-                        }
-                    }
+    let results = on_threads(&store, 12, |store, t| {
+        let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+        let mut runs = 0;
+        for j in 0..15 {
+            let name = |k: usize| format!("{t}-{j}-{k}");
+            match (t + j) % 3 {
+                // Five resources, all or nothing: all.
+                0 => {
+                    let r = store.transaction(&ctx(), |tx| {
+                        runs += 1;
+                        (0..5)
+                            .map(|k| {
+                                tx.create("Patient", &index("B", &name(k)), render(patient("B")))
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    });
+                    kept.extend(r.unwrap());
                 }
-                // The failing transactions ran in savepoints: nobody else ran twice.
-                assert_eq!(runs, 10, "writes ran again");
-                (kept, dropped)
-            })
-        })
-        .collect();
+                // Three written, then the fourth entry fails: nothing.
+                1 => {
+                    let mut ids = Vec::new();
+                    let r = store.transaction(&ctx(), |tx| {
+                        ids.clear();
+                        for k in 0..3 {
+                            let r =
+                                tx.create("Patient", &index("F", &name(k)), render(patient("F")))?;
+                            ids.push(r.id);
+                        }
+                        Err::<(), _>(StoreError::InvalidCursor)
+                    });
+                    assert!(matches!(r, Err(StoreError::InvalidCursor)), "{r:?}");
+                    dropped.extend(ids);
+                }
+                _ => {
+                    let r = store.write_one(&ctx(), |tx| {
+                        runs += 1;
+                        tx.create("Patient", &index("S", &name(0)), render(patient("S")))
+                    });
+                    kept.push(r.unwrap());
+                }
+            }
+        }
+        // The failing transactions ran in savepoints: nobody else ran twice.
+        assert_eq!(runs, 10, "writes ran again");
+        (kept, dropped)
+    });
     let mut kept_all = 0;
-    for t in threads {
-        let (kept, dropped) = t.join().unwrap();
+    for (kept, dropped) in results {
         assert_kept_and_dropped(&store, &kept, &dropped);
         kept_all += kept.len();
     }
@@ -1235,43 +1231,34 @@ fn grouped_transactions_some_failing(db: &TestDb) {
 
 fn concurrent_writes_some_failing(db: &TestDb) {
     let store = db.open();
-    let barrier = Arc::new(Barrier::new(16));
-    let threads: Vec<_> = (0..16)
-        .map(|t| {
-            let store = store.clone();
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let mut kept = Vec::new();
-                let mut dropped = Vec::new();
-                for j in 0..25 {
-                    let fail = (t + j) % 3 == 0;
-                    let mut id = None;
-                    let r = store.transaction(&ctx(), |tx| {
-                        let r = tx.create(
-                            "Patient",
-                            &index("C", &format!("{t}-{j}")),
-                            render(patient("C")),
-                        )?;
-                        id = Some(r.id.clone());
-                        if fail {
-                            return Err(StoreError::InvalidCursor);
-                        }
-                        Ok(r)
-                    });
-                    match r {
-                        Ok(r) => kept.push(r),
-                        Err(StoreError::InvalidCursor) => dropped.push(id.unwrap()),
-                        Err(e) => panic!("{e}"),
-                    }
+    let results = on_threads(&store, 16, |store, t| {
+        let mut kept = Vec::new();
+        let mut dropped = Vec::new();
+        for j in 0..25 {
+            let fail = (t + j) % 3 == 0;
+            let mut id = None;
+            let r = store.transaction(&ctx(), |tx| {
+                let r = tx.create(
+                    "Patient",
+                    &index("C", &format!("{t}-{j}")),
+                    render(patient("C")),
+                )?;
+                id = Some(r.id.clone());
+                if fail {
+                    return Err(StoreError::InvalidCursor);
                 }
-                (kept, dropped)
-            })
-        })
-        .collect();
+                Ok(r)
+            });
+            match r {
+                Ok(r) => kept.push(r),
+                Err(StoreError::InvalidCursor) => dropped.push(id.unwrap()),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        (kept, dropped)
+    });
     let mut kept_all = 0;
-    for t in threads {
-        let (kept, dropped) = t.join().unwrap();
+    for (kept, dropped) in results {
         assert_kept_and_dropped(&store, &kept, &dropped);
         kept_all += kept.len();
     }
