@@ -86,10 +86,15 @@ impl Fhir {
                 Err(error) => failures.push(ImportFailure { line, error }),
             }
         }
-        let ids: HashSet<String> = chunk
-            .iter()
-            .map(|(_, (resource_type, id, _))| format!("{resource_type}/{id}"))
-            .collect();
+        // Only references that are checked need the chunk's ids.
+        let ids: HashSet<String> = if self.config.referential_integrity {
+            chunk
+                .iter()
+                .map(|(_, (resource_type, id, _))| format!("{resource_type}/{id}"))
+                .collect()
+        } else {
+            HashSet::new()
+        };
         let chunk_lines: Vec<usize> = chunk.iter().map(|(line, _)| *line).collect();
         let validated = in_parallel(chunk, threads, |(line, (resource_type, id, resource))| {
             let relied_on = Mutex::new(Vec::new());
@@ -115,7 +120,9 @@ impl Fhir {
                 Err(error) => failures.push(ImportFailure { line, error }),
             }
         }
-        fail_dangling(&mut ready, &mut failures, &ids);
+        if !ids.is_empty() {
+            fail_dangling(&mut ready, &mut failures, &ids);
+        }
         failures.sort_by_key(|f| f.line);
         PreparedChunk {
             lines,
