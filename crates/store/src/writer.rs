@@ -175,21 +175,12 @@ impl Writer {
         let result = if alone {
             // First in the group: on error the whole (one-member) transaction is rolled back
             // below.
-            let mut tx = Tx::new(TxConn::Sqlite(conn), ctx).knowing_newest_instant(*newest_instant);
-            let result = f(&mut tx);
-            *newest_instant = tx.newest_instant();
-            result
+            run_member(conn, ctx, newest_instant, f)
         } else if kind == WriteKind::Transaction {
             // A Bundle joining a group runs in a savepoint: it may well fail after writing
             // (an If-Match after its creates), and must then not make the group's other
             // writes run again. Its many writes amortize the savepoint's page copies.
-            conn.transaction(|c| {
-                let mut tx =
-                    Tx::new(TxConn::Sqlite(c), ctx).knowing_newest_instant(*newest_instant);
-                let result = f(&mut tx);
-                *newest_instant = tx.newest_instant();
-                result
-            })
+            conn.transaction(|c| run_member(c, ctx, newest_instant, f))
         } else {
             let before = match total_changes(conn) {
                 Ok(n) => n,
@@ -200,11 +191,7 @@ impl Writer {
                     return Err(e);
                 }
             };
-            let mut tx = Tx::new(TxConn::Sqlite(conn), ctx).knowing_newest_instant(*newest_instant);
-            let result = f(&mut tx);
-            // A failed write may have taken an instant it did not use: harmless, the next
-            // one is only higher.
-            *newest_instant = tx.newest_instant();
+            let result = run_member(conn, ctx, newest_instant, f);
             if result.is_err() && total_changes(conn).map_or(true, |after| after != before) {
                 // It changed rows before failing: only a rollback of the group removes them.
                 self.abort_group(&mut st);
@@ -311,6 +298,24 @@ impl Writer {
             }
         }
     }
+}
+
+/// Runs one member of the group on the writer's connection, carrying the group's newest
+/// `lastUpdated` in and out. A failed write may have taken an instant it did not use:
+/// harmless, the next one is only higher.
+fn run_member<T, F>(
+    conn: &mut SqliteConnection,
+    ctx: &AuditContext,
+    newest_instant: &mut Option<i64>,
+    f: &mut F,
+) -> Result<T, StoreError>
+where
+    F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+{
+    let mut tx = Tx::new(TxConn::Sqlite(conn), ctx).knowing_newest_instant(*newest_instant);
+    let result = f(&mut tx);
+    *newest_instant = tx.newest_instant();
+    result
 }
 
 mod sql {
