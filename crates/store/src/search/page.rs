@@ -492,6 +492,14 @@ mod tests {
             "10:20:'); DROP TABLE resources; --",
             "1 :2:",
             "123456789012345678901:1:",
+            // Digits PostgreSQL's pg_snapshot input would still refuse (a 500 otherwise).
+            "0:0:",
+            "20:10:",
+            "10:20:15,11",
+            "10:20:20",
+            "10:20:9",
+            "10:20:11,11",
+            "9223372036854775808:9223372036854775809:",
         ] {
             assert!(!AsOf::Snapshot(bad.into()).fits(false), "{bad}");
         }
