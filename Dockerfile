@@ -19,6 +19,8 @@ RUN apt-get update \
 WORKDIR /src
 # The FHIR definitions are compiled into the binary (validation, search registry).
 COPY Cargo.toml Cargo.lock ./
+# .cargo/config.toml carries the compile options of the bundled SQLite.
+COPY .cargo ./.cargo
 COPY crates ./crates
 COPY fhir-schemas ./fhir-schemas
 COPY tests ./tests
