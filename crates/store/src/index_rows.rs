@@ -35,8 +35,12 @@ pub(crate) fn mask(index: &ResourceIndex) -> i64 {
     })
 }
 
+// Every row struct here (and the version, resource and audit rows in tx.rs) says
+// `treat_none_as_default_value = false`: without it diesel cannot write a batch on SQLite as
+// one multi-row INSERT (a row might need the DEFAULT keyword) and runs a savepoint with one
+// INSERT per row instead. Bulk creates of Patients: 16-17k/s → 25-27k/s.
 #[derive(Insertable)]
-#[diesel(table_name = idx_string)]
+#[diesel(table_name = idx_string, treat_none_as_default_value = false)]
 struct StringRow<'a> {
     res_pk: i64,
     n: i32,
@@ -59,7 +63,7 @@ struct TokenRow<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = idx_date)]
+#[diesel(table_name = idx_date, treat_none_as_default_value = false)]
 struct DateRow<'a> {
     res_pk: i64,
     n: i32,
@@ -99,7 +103,7 @@ struct QuantityRow<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = idx_number)]
+#[diesel(table_name = idx_number, treat_none_as_default_value = false)]
 struct NumberRow<'a> {
     res_pk: i64,
     n: i32,
@@ -111,7 +115,7 @@ struct NumberRow<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = idx_uri)]
+#[diesel(table_name = idx_uri, treat_none_as_default_value = false)]
 struct UriRow<'a> {
     res_pk: i64,
     n: i32,

@@ -49,7 +49,7 @@ struct Current {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = rv)]
+#[diesel(table_name = rv, treat_none_as_default_value = false)]
 struct NewVersion<'a> {
     resource_type: &'a str,
     resource_id: &'a str,
@@ -62,7 +62,7 @@ struct NewVersion<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = resources)]
+#[diesel(table_name = resources, treat_none_as_default_value = false)]
 struct NewResource<'a> {
     resource_type: &'a str,
     resource_id: &'a str,
