@@ -157,8 +157,11 @@ fn sqlite_clustered_index_rows_keep_existing_data() {
     .unwrap();
     let path = db.url.trim_start_matches("sqlite://");
     let mut conn = SqliteConnection::establish(path).unwrap();
-    // As the store's connections run them: with foreign keys enforced.
-    conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+    // As the store's connections run them: with foreign keys enforced, and waiting for a
+    // lock rather than failing (the pool of the store just dropped may still be opening a
+    // connection on r2d2's thread, and switching it to WAL takes the database's lock).
+    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")
+        .unwrap();
     up_down_up!(conn, SQLITE);
     store_writes_on_migrated_rows(&db.url);
 }
