@@ -1,7 +1,11 @@
 //! Writing and removing search index rows (current versions only), batched per table.
 
 use custodian_search::index::{IndexValue, ResourceIndex};
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
+
+use crate::batch::{fixed_row, insert_sqlite, PG_CHUNK};
 
 use crate::schema::{
     idx_date, idx_number, idx_quantity, idx_reference, idx_string, idx_token, idx_uri,
@@ -15,9 +19,6 @@ const REFERENCE: i64 = 1 << 3;
 const QUANTITY: i64 = 1 << 4;
 const NUMBER: i64 = 1 << 5;
 const URI: i64 = 1 << 6;
-
-/// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters; 10 columns max here).
-const CHUNK: usize = 500;
 
 /// Which index tables `index` writes to (stored in `resources.index_mask`, so an update or
 /// delete only touches the tables that hold rows).
@@ -36,9 +37,10 @@ pub(crate) fn mask(index: &ResourceIndex) -> i64 {
 }
 
 // Every row struct here (and the version, resource and audit rows in tx.rs) says
-// `treat_none_as_default_value = false`: without it diesel cannot write a batch on SQLite as
-// one multi-row INSERT (a row might need the DEFAULT keyword) and runs a savepoint with one
-// INSERT per row instead. Bulk creates of Patients: 16-17k/s → 25-27k/s.
+// `treat_none_as_default_value = false`: without it diesel cannot write a batch on
+// PostgreSQL or SQLite as one multi-row INSERT (a row might need the DEFAULT keyword); on
+// SQLite it ran a savepoint with one INSERT per row instead. On SQLite the rows are written
+// by `batch::insert_sqlite` (the `fixed_row!` lines below each struct).
 #[derive(Insertable)]
 #[diesel(table_name = idx_string, treat_none_as_default_value = false)]
 struct StringRow<'a> {
@@ -49,6 +51,12 @@ struct StringRow<'a> {
     value_normalized: &'a str,
     value_exact: &'a str,
 }
+fixed_row!(
+    StringRow,
+    idx_string::table,
+    "idx_string",
+    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, value_normalized: Text, value_exact: Text]
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = idx_token, treat_none_as_default_value = false)]
@@ -61,6 +69,12 @@ struct TokenRow<'a> {
     code: Option<&'a str>,
     display: Option<&'a str>,
 }
+fixed_row!(
+    TokenRow,
+    idx_token::table,
+    "idx_token",
+    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, system: Nullable<Text>, code: Nullable<Text>, display: Nullable<Text>]
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = idx_date, treat_none_as_default_value = false)]
@@ -72,6 +86,12 @@ struct DateRow<'a> {
     low: i64,
     high: i64,
 }
+fixed_row!(
+    DateRow,
+    idx_date::table,
+    "idx_date",
+    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, low: BigInt, high: BigInt]
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = idx_reference, treat_none_as_default_value = false)]
@@ -86,6 +106,12 @@ struct ReferenceRow<'a> {
     identifier_system: Option<&'a str>,
     identifier_value: Option<&'a str>,
 }
+fixed_row!(
+    ReferenceRow,
+    idx_reference::table,
+    "idx_reference",
+    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, target_type: Nullable<Text>, target_id: Nullable<Text>, url: Nullable<Text>, identifier_system: Nullable<Text>, identifier_value: Nullable<Text>]
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = idx_quantity, treat_none_as_default_value = false)]
@@ -101,6 +127,12 @@ struct QuantityRow<'a> {
     code: Option<&'a str>,
     unit: Option<&'a str>,
 }
+fixed_row!(
+    QuantityRow,
+    idx_quantity::table,
+    "idx_quantity",
+    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, value: Double, low: Double, high: Double, system: Nullable<Text>, code: Nullable<Text>, unit: Nullable<Text>]
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = idx_number, treat_none_as_default_value = false)]
@@ -113,6 +145,12 @@ struct NumberRow<'a> {
     low: f64,
     high: f64,
 }
+fixed_row!(
+    NumberRow,
+    idx_number::table,
+    "idx_number",
+    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, value: Double, low: Double, high: Double]
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = idx_uri, treat_none_as_default_value = false)]
@@ -123,6 +161,12 @@ struct UriRow<'a> {
     param: &'a str,
     uri: &'a str,
 }
+fixed_row!(
+    UriRow,
+    idx_uri::table,
+    "idx_uri",
+    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, uri: Text]
+);
 
 struct Counts {
     string: usize,
@@ -256,35 +300,38 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// Writes the rows. `one_resource`: on SQLite, one cached single-row INSERT per row
-    /// instead of multi-row INSERTs, whose text depends on the row count (so they are
-    /// prepared at every call) and which need a statement journal. PostgreSQL keeps multi-row
-    /// INSERTs: each statement is a round trip.
-    fn write(&self, conn: &mut TxConn<'_>, one_resource: bool) -> QueryResult<()> {
-        let single = one_resource && matches!(conn, TxConn::Sqlite(_));
-        macro_rules! insert_rows {
-            ($c:expr, $table:expr, $rows:expr) => {
-                if single {
-                    for row in $rows {
-                        diesel::insert_into($table).values(row).execute($c)?;
-                    }
-                } else {
-                    for chunk in $rows.chunks(CHUNK) {
-                        diesel::insert_into($table).values(chunk).execute($c)?;
-                    }
+    /// Writes the rows: on SQLite in cached statements of fixed sizes (`batch.rs`), on
+    /// PostgreSQL in multi-row INSERTs of up to `PG_CHUNK` rows (a round trip each).
+    fn write(&self, conn: &mut TxConn<'_>) -> QueryResult<()> {
+        match conn {
+            TxConn::Sqlite(c) => {
+                insert_sqlite(c, &self.string)?;
+                insert_sqlite(c, &self.token)?;
+                insert_sqlite(c, &self.date)?;
+                insert_sqlite(c, &self.reference)?;
+                insert_sqlite(c, &self.quantity)?;
+                insert_sqlite(c, &self.number)?;
+                insert_sqlite(c, &self.uri)
+            }
+            TxConn::Pg(c) => {
+                let c: &mut PgConnection = c;
+                macro_rules! insert_rows {
+                    ($table:expr, $rows:expr) => {
+                        for chunk in $rows.chunks(PG_CHUNK) {
+                            diesel::insert_into($table).values(chunk).execute(c)?;
+                        }
+                    };
                 }
-            };
+                insert_rows!(idx_string::table, &self.string);
+                insert_rows!(idx_token::table, &self.token);
+                insert_rows!(idx_date::table, &self.date);
+                insert_rows!(idx_reference::table, &self.reference);
+                insert_rows!(idx_quantity::table, &self.quantity);
+                insert_rows!(idx_number::table, &self.number);
+                insert_rows!(idx_uri::table, &self.uri);
+                Ok(())
+            }
         }
-        on_conn!(conn, |c| {
-            insert_rows!(c, idx_string::table, &self.string);
-            insert_rows!(c, idx_token::table, &self.token);
-            insert_rows!(c, idx_date::table, &self.date);
-            insert_rows!(c, idx_reference::table, &self.reference);
-            insert_rows!(c, idx_quantity::table, &self.quantity);
-            insert_rows!(c, idx_number::table, &self.number);
-            insert_rows!(c, idx_uri::table, &self.uri);
-            Ok(())
-        })
     }
 }
 
@@ -297,10 +344,10 @@ pub(crate) fn insert(
 ) -> QueryResult<()> {
     let mut rows = Rows::default();
     rows.add(res_pk, resource_type, index);
-    rows.write(conn, true)
+    rows.write(conn)
 }
 
-/// Insert the index rows of many resources with multi-row INSERTs.
+/// Insert the index rows of many resources.
 pub(crate) fn insert_many<'a>(
     conn: &mut TxConn<'_>,
     items: impl Iterator<Item = (i64, &'a str, &'a ResourceIndex)>,
@@ -309,7 +356,7 @@ pub(crate) fn insert_many<'a>(
     for (res_pk, resource_type, index) in items {
         rows.add(res_pk, resource_type, index);
     }
-    rows.write(conn, false)
+    rows.write(conn)
 }
 
 /// Remove every index row of a resource from the tables named in `mask`.

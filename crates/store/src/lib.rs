@@ -9,6 +9,7 @@
 //! Writers pass a renderer: the store assigns the version id and lastUpdated inside the
 //! transaction and the renderer produces the final JSON with `meta` set.
 
+mod batch;
 mod checkpoint;
 mod conn;
 mod error;

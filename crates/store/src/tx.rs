@@ -7,8 +7,10 @@
 use custodian_search::index::ResourceIndex;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
+use crate::batch;
 use crate::error::{is_unique_violation, BoxError, StoreError};
 use crate::index_rows;
 use crate::schema::{audit_log, conditional_keys, idx_token, resource_versions as rv, resources};
@@ -60,6 +62,20 @@ struct NewVersion<'a> {
     /// POST, PUT or DELETE: what a history bundle shows as `request.method`.
     method: Option<&'static str>,
 }
+batch::fixed_row!(
+    NewVersion,
+    rv::table,
+    "resource_versions",
+    [
+        resource_type: Text,
+        resource_id: Text,
+        version: BigInt,
+        last_updated: BigInt,
+        deleted: Bool,
+        body: Nullable<Text>,
+        method: Nullable<Text>,
+    ]
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = resources, treat_none_as_default_value = false)]
@@ -84,6 +100,20 @@ struct NewAudit<'a> {
     request_id: Option<&'a str>,
     client: Option<&'a str>,
 }
+batch::fixed_row!(
+    NewAudit,
+    audit_log::table,
+    "audit_log",
+    [
+        at: BigInt,
+        action: Text,
+        resource_type: Text,
+        resource_id: Text,
+        version: BigInt,
+        request_id: Nullable<Text>,
+        client: Nullable<Text>,
+    ]
+);
 
 /// A database transaction (or, for reads through `Store`, a plain connection).
 pub struct Tx<'c> {
@@ -442,7 +472,7 @@ impl<'c> Tx<'c> {
     }
 
     /// Create many resources at once (bulk import, large transaction bundles): the same rows
-    /// as `create`, written with multi-row INSERTs. `BatchItem::id` keeps a client id (it must
+    /// as `create`, written with multi-row INSERTs (`batch.rs`). `BatchItem::id` keeps a client id (it must
     /// be new: an existing id fails the whole batch with `Duplicate`); otherwise a UUID v7 is
     /// assigned. Returns the stored resources in input order.
     pub fn create_many<R>(
@@ -452,7 +482,7 @@ impl<'c> Tx<'c> {
     where
         R: FnOnce(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
     {
-        const CHUNK: usize = 500;
+        const CHUNK: usize = batch::PG_CHUNK;
         let last_updated = self.write_instant(0)?;
         let mut created = Vec::with_capacity(items.len());
         let mut indexes = Vec::with_capacity(items.len());
@@ -544,14 +574,20 @@ impl<'c> Tx<'c> {
                     client: self.ctx.client.as_deref(),
                 })
                 .collect();
-            on_conn!(&mut self.conn, |c| {
-                diesel::insert_into(rv::table)
-                    .values(&versions)
-                    .execute(c)?;
-                diesel::insert_into(audit_log::table)
-                    .values(&audits)
-                    .execute(c)
-            })?;
+            match &mut self.conn {
+                TxConn::Sqlite(c) => {
+                    batch::insert_sqlite(c, &versions)?;
+                    batch::insert_sqlite(c, &audits)?;
+                }
+                TxConn::Pg(c) => {
+                    diesel::insert_into(rv::table)
+                        .values(&versions)
+                        .execute(&mut **c)?;
+                    diesel::insert_into(audit_log::table)
+                        .values(&audits)
+                        .execute(&mut **c)?;
+                }
+            }
         }
         index_rows::insert_many(
             &mut self.conn,

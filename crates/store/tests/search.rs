@@ -45,6 +45,7 @@ both_backends!(
     bodies_are_current_and_byte_exact,
     several_parameters_and_values,
     one_filter_pages_in_key_order,
+    bulk_created_rows_are_searchable,
 );
 
 fn ctx() -> AuditContext {
@@ -1391,4 +1392,124 @@ fn postgres_last_updated_paging_with_out_of_order_commits() {
         page.cursor = r.next;
     }
     assert_eq!(seen, ["o0", "o2", "o3", "o4", "o5", "o1"]);
+}
+
+/// Resources written by `create_many` (the bulk path of import and transaction Bundles) are
+/// found through every index table. 75 resources of each type put their rows of a table in
+/// statements of 64, 8 and single rows on SQLite (`batch.rs`): one resource is checked in
+/// each.
+fn bulk_created_rows_are_searchable(db: &TestDb) {
+    let store = db.open();
+    let n = 75;
+    let bodies: Vec<(&str, String, Value)> = (0..n)
+        .flat_map(|i| {
+            [
+                (
+                    "Observation",
+                    format!("bo{i}"),
+                    json!({
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": format!("c{i}")}]},
+                        "subject": {"reference": format!("Patient/bp{i}")},
+                        "effectiveDateTime": format!("20{:02}-03-04", i % 100),
+                        "valueQuantity": {"value": i, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+                    }),
+                ),
+                (
+                    "RiskAssessment",
+                    format!("br{i}"),
+                    json!({
+                        "resourceType": "RiskAssessment",
+                        "status": "final",
+                        "subject": {"reference": format!("Patient/bp{i}")},
+                        "prediction": [{"probabilityDecimal": f64::from(i) / 100.0}]
+                    }),
+                ),
+                (
+                    "Patient",
+                    format!("bp{i}"),
+                    json!({
+                        "resourceType": "Patient",
+                        "meta": {"profile": [format!("http://example.org/StructureDefinition/bulk{i}")]},
+                        "name": [{"family": format!("Bulkname{i}")}]
+                    }),
+                ),
+            ]
+        })
+        .collect();
+    let indexes: Vec<_> = bodies
+        .iter()
+        .map(|(ty, _, body)| custodian_search::extract::extract(ty, body).unwrap())
+        .collect();
+    store
+        .transaction(&ctx(), |tx| {
+            let items = bodies
+                .iter()
+                .zip(&indexes)
+                .map(|((ty, id, body), index)| BatchItem {
+                    resource_type: ty,
+                    id: Some(id.as_str()),
+                    index,
+                    render: move |m: &Meta<'_>| -> Result<Vec<u8>, BoxError> {
+                        let mut v = body.clone();
+                        v["id"] = json!(m.id);
+                        Ok(serde_json::to_vec(&v)?)
+                    },
+                })
+                .collect();
+            tx.create_many(items).map(|_| ())
+        })
+        .unwrap();
+    for i in [0, 66, 74] {
+        let year = format!("20{:02}", i % 100);
+        check(
+            &store,
+            "Observation",
+            &format!("code=http://loinc.org|c{i}"),
+            &[&format!("bo{i}")],
+        );
+        check(
+            &store,
+            "Observation",
+            &format!("subject=Patient/bp{i}"),
+            &[&format!("bo{i}")],
+        );
+        check(
+            &store,
+            "Observation",
+            &format!("date={year}-03-04"),
+            &[&format!("bo{i}")],
+        );
+        check(
+            &store,
+            "Observation",
+            &format!("value-quantity={i}|http://unitsofmeasure.org|mg"),
+            &[&format!("bo{i}")],
+        );
+        // Two decimals: `0.66` covers [0.655, 0.665), so it names one resource.
+        let probability = format!("{:.2}", f64::from(i) / 100.0);
+        check(
+            &store,
+            "RiskAssessment",
+            &format!("probability={probability}"),
+            &[&format!("br{i}")],
+        );
+        check(
+            &store,
+            "Patient",
+            &format!("family=Bulkname{i}"),
+            &[&format!("bp{i}")],
+        );
+        check(
+            &store,
+            "Patient",
+            &format!("_profile=http://example.org/StructureDefinition/bulk{i}"),
+            &[&format!("bp{i}")],
+        );
+    }
+    assert_eq!(
+        all(&store, "Observation", "value-quantity=ge0").len(),
+        n as usize
+    );
 }
