@@ -472,9 +472,9 @@ impl<'c> Tx<'c> {
     }
 
     /// Create many resources at once (bulk import, large transaction bundles): the same rows
-    /// as `create`, written with multi-row INSERTs (`batch.rs`). `BatchItem::id` keeps a client id (it must
-    /// be new: an existing id fails the whole batch with `Duplicate`); otherwise a UUID v7 is
-    /// assigned. Returns the stored resources in input order.
+    /// as `create`, written with multi-row INSERTs (`batch.rs`). `BatchItem::id` keeps a
+    /// client id (it must be new: an existing id fails the whole batch with `Duplicate`);
+    /// otherwise a UUID v7 is assigned. Returns the stored resources in input order.
     pub fn create_many<R>(
         &mut self,
         items: Vec<BatchItem<'_, R>>,
@@ -482,6 +482,8 @@ impl<'c> Tx<'c> {
     where
         R: FnOnce(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
     {
+        // Resources per round. The resource rows need RETURNING, which `FixedInsert` does not
+        // write, so they go in as one `Vec` insert per round on both backends.
         const CHUNK: usize = batch::PG_CHUNK;
         let last_updated = self.write_instant(0)?;
         let mut created = Vec::with_capacity(items.len());

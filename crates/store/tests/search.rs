@@ -1463,50 +1463,44 @@ fn bulk_created_rows_are_searchable(db: &TestDb) {
         .unwrap();
     for i in [0, 66, 74] {
         let year = format!("20{:02}", i % 100);
-        check(
-            &store,
-            "Observation",
-            &format!("code=http://loinc.org|c{i}"),
-            &[&format!("bo{i}")],
-        );
-        check(
-            &store,
-            "Observation",
-            &format!("subject=Patient/bp{i}"),
-            &[&format!("bo{i}")],
-        );
-        check(
-            &store,
-            "Observation",
-            &format!("date={year}-03-04"),
-            &[&format!("bo{i}")],
-        );
-        check(
-            &store,
-            "Observation",
-            &format!("value-quantity={i}|http://unitsofmeasure.org|mg"),
-            &[&format!("bo{i}")],
-        );
         // Two decimals: `0.66` covers [0.655, 0.665), so it names one resource.
         let probability = format!("{:.2}", f64::from(i) / 100.0);
-        check(
-            &store,
-            "RiskAssessment",
-            &format!("probability={probability}"),
-            &[&format!("br{i}")],
-        );
-        check(
-            &store,
-            "Patient",
-            &format!("family=Bulkname{i}"),
-            &[&format!("bp{i}")],
-        );
-        check(
-            &store,
-            "Patient",
-            &format!("_profile=http://example.org/StructureDefinition/bulk{i}"),
-            &[&format!("bp{i}")],
-        );
+        let cases = [
+            (
+                "Observation",
+                format!("code=http://loinc.org|c{i}"),
+                format!("bo{i}"),
+            ),
+            (
+                "Observation",
+                format!("subject=Patient/bp{i}"),
+                format!("bo{i}"),
+            ),
+            (
+                "Observation",
+                format!("date={year}-03-04"),
+                format!("bo{i}"),
+            ),
+            (
+                "Observation",
+                format!("value-quantity={i}|http://unitsofmeasure.org|mg"),
+                format!("bo{i}"),
+            ),
+            (
+                "RiskAssessment",
+                format!("probability={probability}"),
+                format!("br{i}"),
+            ),
+            ("Patient", format!("family=Bulkname{i}"), format!("bp{i}")),
+            (
+                "Patient",
+                format!("_profile=http://example.org/StructureDefinition/bulk{i}"),
+                format!("bp{i}"),
+            ),
+        ];
+        for (ty, query, id) in &cases {
+            check(&store, ty, query, &[id.as_str()]);
+        }
     }
     assert_eq!(
         all(&store, "Observation", "value-quantity=ge0").len(),
