@@ -27,7 +27,7 @@ pub(crate) trait FixedRow {
     fn push_binds<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()>;
 }
 
-/// `INSERT INTO table (columns) VALUES (..), (..)` of exactly `N` rows. Its query id is
+/// `INSERT OR FAIL INTO table (columns) VALUES (..), (..)` of exactly `N` rows. Its query id is
 /// static (table and `N`), so diesel prepares it once per connection and reuses it.
 pub(crate) struct FixedInsert<'r, R, const N: usize>(&'r [R; N]);
 
@@ -42,7 +42,7 @@ impl<R: FixedRow, const N: usize> QueryId for FixedInsert<'_, R, N> {
 impl<R: FixedRow, const N: usize> QueryFragment<Sqlite> for FixedInsert<'_, R, N> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         // Table and column names are constants of ours; every value is a bind.
-        out.push_sql("INSERT INTO ");
+        out.push_sql("INSERT OR FAIL INTO ");
         out.push_sql(R::TABLE);
         out.push_sql(" (");
         for (i, column) in R::COLUMNS.iter().enumerate() {

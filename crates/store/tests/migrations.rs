@@ -1,6 +1,7 @@
 //! Migrations on a database that already holds data: the clustered index-row migration
 //! numbers existing rows, its down migration keeps them, and the store writes on the result.
-//! Both backends (`sqlite::*`, `postgres::*`).
+//! Both backends (`sqlite::*`, `postgres::*`). Also the SQLite index rows' deferred foreign
+//! keys: still enforced, at COMMIT.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -164,6 +165,68 @@ fn sqlite_clustered_index_rows_keep_existing_data() {
         .unwrap();
     up_down_up!(conn, SQLITE);
     store_writes_on_migrated_rows(&db.url);
+}
+
+/// SQLite checks the index rows' foreign keys at COMMIT (so that their multi-row INSERTs need
+/// no statement journal): an index row whose resource does not exist is accepted by its
+/// statement, then fails the COMMIT, and nothing of it stays.
+#[test]
+fn sqlite_index_row_foreign_keys_are_checked_at_commit() {
+    let db = TestDb::sqlite();
+    drop(Store::open(&db.url, TestDb::options()).unwrap());
+    let path = db.url.trim_start_matches("sqlite://");
+    let mut conn = SqliteConnection::establish(path).unwrap();
+    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")
+        .unwrap();
+    let orphans = [
+        "INSERT INTO idx_string (res_pk, n, resource_type, param, value_normalized, value_exact) \
+         VALUES (4242, 0, 'Patient', 'family', 'roe', 'Roe'), (4242, 1, 'Patient', 'given', 'jo', 'Jo')",
+        "INSERT INTO idx_token (res_pk, n, resource_type, param, system, code, display) \
+         VALUES (4242, 0, 'Patient', 'gender', NULL, 'female', NULL)",
+        "INSERT INTO idx_date (res_pk, n, resource_type, param, low, high) \
+         VALUES (4242, 0, 'Patient', 'birthdate', 1, 2)",
+        "INSERT INTO idx_reference (res_pk, n, resource_type, param, target_type, target_id, url, \
+         identifier_system, identifier_value) \
+         VALUES (4242, 0, 'Encounter', 'subject', 'Patient', 'a', NULL, NULL, NULL)",
+        "INSERT INTO idx_quantity (res_pk, n, resource_type, param, value, low, high, system, code, unit) \
+         VALUES (4242, 0, 'Observation', 'value-quantity', 1.0, 0.5, 1.5, NULL, NULL, NULL)",
+        "INSERT INTO idx_number (res_pk, n, resource_type, param, value, low, high) \
+         VALUES (4242, 0, 'RiskAssessment', 'probability', 1.0, 0.5, 1.5)",
+        "INSERT INTO idx_uri (res_pk, n, resource_type, param, uri) \
+         VALUES (4242, 0, 'Patient', '_profile', 'http://example.org/p')",
+    ];
+    for insert in orphans {
+        conn.batch_execute("BEGIN IMMEDIATE").unwrap();
+        conn.batch_execute(insert)
+            .unwrap_or_else(|e| panic!("deferred, the statement is accepted: {e}\n{insert}"));
+        let commit = conn.batch_execute("COMMIT");
+        assert!(
+            commit
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("FOREIGN KEY")),
+            "{commit:?}\n{insert}"
+        );
+        conn.batch_execute("ROLLBACK").unwrap();
+        // Outside a transaction the statement is its own transaction, and fails.
+        assert!(conn.batch_execute(insert).is_err(), "{insert}");
+    }
+    for table in [
+        "idx_string",
+        "idx_token",
+        "idx_date",
+        "idx_reference",
+        "idx_quantity",
+        "idx_number",
+        "idx_uri",
+    ] {
+        let left: Vec<i64> = diesel::sql_query(format!("SELECT res_pk FROM {table}"))
+            .load::<PkRow>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.res_pk)
+            .collect();
+        assert!(left.is_empty(), "{table}: {left:?}");
+    }
 }
 
 #[test]
