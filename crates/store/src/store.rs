@@ -151,10 +151,10 @@ impl Store {
     /// PostgreSQL serialization failure or deadlock) the whole transaction is run again, so `f`
     /// must not have side effects outside the database. SQLite transactions start with
     /// `BEGIN IMMEDIATE`, so they never fail upgrading a read lock. On SQLite the transaction
-    /// shares a group commit with concurrent ones (see `writer.rs`; in a savepoint, so that
-    /// its failure leaves the others be; when a single write of the group fails after
-    /// writing, `f` runs again): `f` must not call back into this
-    /// `Store` for writes (it would wait for itself); use the `Tx` it is given.
+    /// shares a group commit with concurrent ones (see `writer.rs`; when another write of the
+    /// group fails after writing, the group is rolled back and `f` runs again): `f` must not
+    /// call back into this `Store` for writes (it would wait for itself); use the `Tx` it is
+    /// given.
     pub fn transaction<T, F>(&self, ctx: &AuditContext, mut f: F) -> Result<T, StoreError>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, StoreError>,

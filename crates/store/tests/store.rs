@@ -1164,11 +1164,15 @@ fn grouped_writes_some_failing(db: &TestDb) {
 }
 
 /// Multi-resource transactions (Bundles) share group commits with each other and with single
-/// writes on SQLite. One that fails after writing several resources keeps none of them, and
-/// (in its savepoint) leaves its group's other writes alone: none of them runs twice.
+/// writes on SQLite. One that fails after writing several resources keeps none of them. The
+/// first such failure rolls its group back (the group's other writes run again); for the next
+/// `CAREFUL_AFTER_BUNDLE_FAILURE` (5 s) Bundles joining a group run in savepoints, so later
+/// failures leave the others alone: at most one group's writes run twice per 5 s.
 fn grouped_transactions_some_failing(db: &TestDb) {
+    const THREADS: usize = 12;
     let store = db.open();
-    let results = on_threads(&store, 12, |store, t| {
+    let started = std::time::Instant::now();
+    let results = on_threads(&store, THREADS, |store, t| {
         let (mut kept, mut dropped) = (Vec::new(), Vec::new());
         let mut runs = 0;
         for j in 0..15 {
@@ -1210,17 +1214,23 @@ fn grouped_transactions_some_failing(db: &TestDb) {
                 }
             }
         }
-        // The failing transactions ran in savepoints: nobody else ran twice.
-        assert_eq!(runs, 10, "writes ran again");
-        (kept, dropped)
+        (kept, dropped, runs)
     });
+    // A group holds at most one write per thread; its other members run again when it is
+    // rolled back, which happens at most once per 5 s.
+    let windows = started.elapsed().as_secs() / 5 + 1;
+    let ran_again: usize = results.iter().map(|(.., runs)| runs - 10).sum();
+    assert!(
+        ran_again as u64 <= (THREADS as u64 - 1) * windows,
+        "{ran_again} writes ran again in {windows} windows of 5 s"
+    );
     let mut kept_all = 0;
-    for (kept, dropped) in results {
+    for (kept, dropped, _) in results {
         assert_kept_and_dropped(&store, &kept, &dropped);
         kept_all += kept.len();
     }
     // Per thread 5 iterations of each kind: 5 * 5 from transactions, 5 single writes.
-    assert_eq!(kept_all, 12 * (25 + 5));
+    assert_eq!(kept_all, THREADS * (25 + 5));
     let all = all_history(
         &store,
         HistoryScope::Type("Patient"),
