@@ -20,6 +20,10 @@ pub struct ValidateOptions<'a> {
     pub check_references_exist: bool,
     /// The store's resolver; `None` skips referential integrity.
     pub resolver: Option<&'a dyn ReferenceResolver>,
+    /// Validate the resources in a Bundle's entries. Off, a Bundle is judged by its own
+    /// elements and rules (which still see its entries' resources); for callers that
+    /// validate each entry's resource on its own.
+    pub entry_resources: bool,
 }
 
 impl Default for ValidateOptions<'_> {
@@ -28,6 +32,7 @@ impl Default for ValidateOptions<'_> {
             in_bundle: false,
             check_references_exist: true,
             resolver: None,
+            entry_resources: true,
         }
     }
 }
@@ -50,6 +55,12 @@ impl<'a> ValidateOptions<'a> {
         self.check_references_exist = on;
         self
     }
+
+    /// Validate the resources of a Bundle's entries (the default), or only the Bundle.
+    pub fn entry_resources(mut self, on: bool) -> Self {
+        self.entry_resources = on;
+        self
+    }
 }
 
 impl std::fmt::Debug for ValidateOptions<'_> {
@@ -57,6 +68,7 @@ impl std::fmt::Debug for ValidateOptions<'_> {
         f.debug_struct("ValidateOptions")
             .field("in_bundle", &self.in_bundle)
             .field("check_references_exist", &self.check_references_exist)
+            .field("entry_resources", &self.entry_resources)
             .field("resolver", &self.resolver.is_some())
             .finish()
     }

@@ -493,7 +493,8 @@ impl<'a, 'o> Walker<'a, 'o> {
                 ),
             },
             ElemKind::Resource => {
-                if let Some(v) = v {
+                let skipped = !self.opts.entry_resources && child.path == "Bundle.entry.resource";
+                if let (Some(v), false) = (v, skipped) {
                     self.validate_resource(v, child.path.ends_with(".contained"), false);
                 }
             }

@@ -128,6 +128,51 @@ fn references_between_entries_of_a_bundle_resolve_inside_it() -> Result<(), Vali
     Ok(())
 }
 
+/// With `entry_resources(false)` a Bundle is judged by its own rules only: an invalid entry
+/// resource is not reported, while the Bundle's invariants still see that the entry has one.
+#[test]
+fn a_bundle_can_be_validated_without_its_entries_resources() -> Result<(), ValidationError> {
+    let v = Validator::new()?;
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0",
+         "resource": {"resourceType": "Patient", "gender": "sometimes",
+                      "text": {"status": "generated", "div": DIV}},
+         "request": {"method": "POST", "url": "Patient"}},
+        {"fullUrl": "urn:uuid:1c3151bd-1cbf-4d64-b04d-cd9187a4c6e0",
+         "resource": {"resourceType": "Patient", "text": {"status": "generated", "div": DIV}}}
+    ]});
+    let whole = v.validate(&bundle, &ValidateOptions::default());
+    let expressions = |r: &custodian_validation::ValidationReport| -> Vec<String> {
+        r.issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .map(|i| i.expression.clone())
+            .collect()
+    };
+    assert!(
+        expressions(&whole).contains(&"Bundle.entry[0].resource.gender".to_owned()),
+        "{:?}",
+        whole.issues
+    );
+    let own = v.validate(&bundle, &ValidateOptions::default().entry_resources(false));
+    let own_errors = expressions(&own);
+    assert!(
+        !own_errors.iter().any(|e| e.contains(".resource")),
+        "{:?}",
+        own.issues
+    );
+    // bdl-3 (the second entry has no request) still holds, bdl-5 (an entry needs a resource
+    // or a request) is still satisfied by the resources it did not validate.
+    let keys: Vec<&str> = own
+        .issues
+        .iter()
+        .filter_map(|i| i.diagnostics.split(':').next())
+        .collect();
+    assert!(keys.contains(&"bdl-3"), "{:?}", own.issues);
+    assert!(!keys.contains(&"bdl-5"), "{:?}", own.issues);
+    Ok(())
+}
+
 #[test]
 fn a_primitive_with_only_an_extension_satisfies_min_cardinality() -> Result<(), ValidationError> {
     let v = Validator::new()?;

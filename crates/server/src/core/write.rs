@@ -142,6 +142,17 @@ impl Fhir {
         value: &Value,
         scope: RefScope<'_>,
     ) -> Result<Vec<Issue>, FhirError> {
+        self.validate_with(value, scope, true)
+    }
+
+    /// `validate_value`; `entry_resources: false` judges a Bundle without its entries'
+    /// resources (see `ValidateOptions::entry_resources`).
+    pub(crate) fn validate_with(
+        &self,
+        value: &Value,
+        scope: RefScope<'_>,
+        entry_resources: bool,
+    ) -> Result<Vec<Issue>, FhirError> {
         let stored: Vec<&str> = self.supported_types().collect();
         let resolver = StoreResolver {
             store: &self.store,
@@ -151,6 +162,7 @@ impl Fhir {
         let options = ValidateOptions::default()
             .in_bundle(matches!(scope, RefScope::Bundle(_)))
             .check_references_exist(self.config.referential_integrity)
+            .entry_resources(entry_resources)
             .with_resolver(&resolver);
         let report = self.validator.validate(value, &options);
         if report.has_errors() {

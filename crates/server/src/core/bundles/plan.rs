@@ -140,29 +140,33 @@ fn prefix_expression(index: usize, expression: &str) -> String {
     }
 }
 
-/// Reads every entry's request; assigns ids to creates.
-pub fn plan(bundle: &Value, base_url: &str) -> Result<Vec<Planned>, FhirError> {
+/// Reads every entry's request; assigns ids to creates. Each entry's resource moves into
+/// its `Planned` (no copy of the Bundle's largest part).
+pub fn plan(mut bundle: Value, base_url: &str) -> Result<Vec<Planned>, FhirError> {
     let entries = bundle
-        .get("entry")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
+        .get_mut("entry")
+        .and_then(Value::as_array_mut)
+        .map(std::mem::take)
         .unwrap_or_default();
     let mut planned = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.iter().enumerate() {
+    for (index, mut entry) in entries.into_iter().enumerate() {
         let full_url = entry
             .get("fullUrl")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let p = plan_entry(index, entry, full_url.clone(), base_url)
+        let resource = entry.as_object_mut().and_then(|e| e.remove("resource"));
+        let p = plan_entry(index, &entry, resource, full_url.clone(), base_url)
             .map_err(|e| entry_error(index, full_url.as_deref(), e))?;
         planned.push(p);
     }
     Ok(planned)
 }
 
+/// Plans one entry; `resource` is the entry's resource, taken out of it.
 pub fn plan_entry(
     index: usize,
     entry: &Value,
+    resource: Option<Value>,
     full_url: Option<String>,
     base_url: &str,
 ) -> Result<Planned, FhirError> {
@@ -196,7 +200,6 @@ pub fn plan_entry(
         None => (url, None),
     };
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let resource = entry.get("resource").cloned();
     let header = |name: &str| request.get(name).and_then(Value::as_str).map(str::to_owned);
     let if_match = match header("ifMatch") {
         Some(v) => Some(crate::http::negotiate::parse_etag(&v).ok_or_else(|| {
