@@ -89,9 +89,11 @@ impl Fhir {
             registry,
             config,
             started_at: bundle::now_instant(),
-            // Two per core keep the cores and the writer busy while others wait.
+            // Four per core keep the cores and the writer busy while others wait: more
+            // Bundles share each group commit (at 64 connections, 100-entry Bundles: 103 with
+            // two per core, 108 with four, +6 MB peak RSS; docs/benchmarks.md, session 6).
             bundle_gate: bundles::gate::Gate::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+                std::thread::available_parallelism().map_or(2, |n| n.get()) * 4,
             ),
         })
     }
