@@ -8,7 +8,10 @@ mod common;
 mod helpers;
 
 use common::{link, Server};
-use helpers::{count, enc, entries_in_mode, query, search, search_all, search_ids, Population};
+use helpers::{
+    assert_previous_links_mirror_next, count, enc, entries_in_mode, query, search, search_all,
+    search_ids, Population,
+};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashSet};
 
@@ -801,6 +804,16 @@ fn paging_follows_next_without_skips_or_repeats(s: &Server) {
         let unique: BTreeSet<String> = ids.iter().cloned().collect();
         assert_eq!(unique.len(), ids.len(), "{path}: repeats");
         assert_eq!(unique, created, "{path}: skips");
+    }
+    // `previous` links lead back through the same pages, sorted or not.
+    for path in [
+        "Patient?family=pager&_count=5",
+        "Patient?family=pager&_count=5&_sort=birthdate",
+        "Patient?family=pager&_count=4&_sort=-birthdate,given",
+        "Patient?active=true&_count=6&_sort=-_lastUpdated",
+    ] {
+        let pages = assert_previous_links_mirror_next(s, path);
+        assert!(pages.len() >= 4, "{path}: {pages:?}");
     }
     let first = search(s, "Patient?family=pager&_count=5&_total=accurate");
     assert_eq!(first["total"], 23);

@@ -66,6 +66,46 @@ pub fn search_all(s: &Server, path: &str) -> Vec<Value> {
     panic!("{path}: paging did not end after 1,000 pages");
 }
 
+/// Pages `path` forward by `next` links, then back from the last page by `previous` links:
+/// each page read backwards must equal the forward page, the first page has no `previous`
+/// link and every later one has. Returns the forward pages' match ids.
+pub fn assert_previous_links_mirror_next(s: &Server, path: &str) -> Vec<Vec<String>> {
+    let ids = |bundle: &Value| -> Vec<String> {
+        entries_in_mode(bundle, "match")
+            .iter()
+            .map(|e| e["resource"]["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let mut pages = Vec::new();
+    let mut bundle = search(s, path);
+    loop {
+        assert_eq!(
+            link(&bundle, "previous").is_none(),
+            pages.is_empty(),
+            "{path}: previous link on page {}: {bundle}",
+            pages.len()
+        );
+        pages.push(ids(&bundle));
+        match link(&bundle, "next") {
+            Some(next) => bundle = search(s, &next),
+            None => break,
+        }
+        assert!(pages.len() < 1000, "{path}: paging did not end");
+    }
+    for k in (0..pages.len().saturating_sub(1)).rev() {
+        let previous = link(&bundle, "previous")
+            .unwrap_or_else(|| panic!("{path}: no previous link to page {k}: {bundle}"));
+        bundle = search(s, &previous);
+        assert_eq!(
+            ids(&bundle),
+            pages[k],
+            "{path}: page {k} by its previous link"
+        );
+    }
+    assert!(link(&bundle, "previous").is_none(), "{path}: {bundle}");
+    pages
+}
+
 /// The ids of the matches of a search (all pages).
 pub fn search_ids(s: &Server, path: &str) -> Vec<String> {
     search_all(s, path)

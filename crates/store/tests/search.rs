@@ -83,21 +83,62 @@ fn q(ty: &str, query: &str) -> SearchQuery {
         .unwrap_or_else(|e| panic!("{ty}?{query} does not parse: {e}"))
 }
 
-/// Every match of `ty?query` (all pages), in order.
+/// Every match of `ty?query` (all pages), in order. Also walks back from the last page by
+/// `previous` links: each page must be the forward page before it, with a `next` link back.
 fn all(store: &Store, ty: &str, query: &str) -> Vec<String> {
     let query = q(ty, query);
-    let mut out = Vec::new();
+    let page_ids = |r: &SearchResult| r.matches.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+    let mut pages: Vec<Vec<String>> = Vec::new();
     let mut page = PageRequest::default();
-    loop {
+    let last = loop {
         let r = store.search(&query, &page).unwrap();
-        out.extend(r.matches.into_iter().map(|m| m.id));
-        match r.next {
+        assert_eq!(
+            r.previous.is_none(),
+            pages.is_empty(),
+            "{query:?}: previous link"
+        );
+        pages.push(page_ids(&r));
+        match r.next.clone() {
             Some(n) => page.cursor = Some(n),
-            None => break,
+            None => break r,
         }
-        assert!(out.len() < 10_000, "runaway paging");
+        assert!(pages.len() < 10_000, "runaway paging");
+    };
+    let mut back = last.previous;
+    for k in (0..pages.len().saturating_sub(1)).rev() {
+        let cursor = back
+            .take()
+            .unwrap_or_else(|| panic!("{query:?}: no previous link to page {k}"));
+        let r = store
+            .search(
+                &query,
+                &PageRequest {
+                    cursor: Some(cursor),
+                },
+            )
+            .unwrap();
+        assert_eq!(page_ids(&r), pages[k], "{query:?}: page {k} read backwards");
+        let forward = store
+            .search(
+                &query,
+                &PageRequest {
+                    cursor: r.next.clone(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            page_ids(&forward),
+            pages[k + 1],
+            "{query:?}: next of a previous page"
+        );
+        assert_eq!(
+            r.previous.is_some(),
+            k > 0,
+            "{query:?}: previous of page {k}"
+        );
+        back = r.previous;
     }
-    out
+    pages.concat()
 }
 
 /// The set of matching ids.

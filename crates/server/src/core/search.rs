@@ -76,7 +76,11 @@ impl Fhir {
         let self_link = link(cursor.as_deref());
         let first_link = link(None);
         let next_link = result.next.as_deref().map(|c| link(Some(c)));
+        let previous_link = result.previous.as_deref().map(|c| link(Some(c)));
         let mut links = vec![("self", self_link.as_str()), ("first", first_link.as_str())];
+        if let Some(previous) = &previous_link {
+            links.push(("previous", previous.as_str()));
+        }
         if let Some(next) = &next_link {
             links.push(("next", next.as_str()));
         }

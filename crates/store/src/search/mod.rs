@@ -77,6 +77,8 @@ pub struct SearchResult {
     pub total: Option<u64>,
     /// Opaque cursor of the next page, if there is one.
     pub next: Option<String>,
+    /// Opaque cursor of the page before this one; `None` on the first page.
+    pub previous: Option<String>,
 }
 
 /// The compiled WHERE clause on `resources r`.
@@ -104,17 +106,33 @@ impl Plan {
         sql
     }
 
-    /// The WHERE clause of a page of at most `limit` rows in primary-key order after
-    /// `after_pk`, and whether keys were left out. Keys almost always match (index rows
-    /// exist only for current resources; a `_has` target may be deleted), so a page that
-    /// comes back short although keys were left out is run again with the whole filter.
-    fn page_filter(&self, after_pk: Option<i64>, limit: usize) -> (Sql, bool) {
+    /// The WHERE clause of a page of at most `limit` rows in primary-key order beyond the
+    /// cursor's primary key (after it, or before it for a `previous` cursor), and whether
+    /// keys were left out. Keys almost always match (index rows exist only for current
+    /// resources; a `_has` target may be deleted), so a page that comes back short although
+    /// keys were left out is run again with the whole filter.
+    fn page_filter(&self, cursor: Option<&Cursor>, limit: usize) -> (Sql, bool) {
         let Some(keys) = &self.sole else {
             return (self.filter.clone(), false);
         };
-        let start = after_pk.map_or(0, |pk| keys.partition_point(|k| *k <= pk));
-        let rest = keys.get(start..).unwrap_or_default();
-        let page = rest.get(..limit).unwrap_or(rest);
+        let (page, rest) = match cursor {
+            None => (keys.get(..limit).unwrap_or(keys), keys.as_slice()),
+            Some(c) if !c.backward => {
+                let rest = keys
+                    .get(keys.partition_point(|k| *k <= c.pk)..)
+                    .unwrap_or_default();
+                (rest.get(..limit).unwrap_or(rest), rest)
+            }
+            Some(c) => {
+                let rest = keys
+                    .get(..keys.partition_point(|k| *k < c.pk))
+                    .unwrap_or_default();
+                (
+                    rest.get(rest.len().saturating_sub(limit)..).unwrap_or(rest),
+                    rest,
+                )
+            }
+        };
         (self.with_keys(page), page.len() < rest.len())
     }
 }
@@ -152,7 +170,7 @@ impl Tx<'_> {
         }
         let limit = query.count + 1;
         let (filter, keys_left) = if sort.is_empty() {
-            plan.page_filter(cursor.as_ref().map(|c| c.pk), limit)
+            plan.page_filter(cursor.as_ref(), limit)
         } else {
             (plan.filter(), false)
         };
@@ -163,17 +181,35 @@ impl Tx<'_> {
             let sql = page_sql(query, plan.filter(), &sort, cursor.as_ref(), limit, fence);
             rows = load(&mut self.conn, sql)?;
         }
+        // Rows come in the forward order; the extra row that tells whether there is more lies
+        // beyond the page: at its end, or for a `previous` page at its start.
+        let backward = cursor.as_ref().is_some_and(|c| c.backward);
         let more = rows.len() > query.count;
+        if more && backward {
+            rows.remove(0);
+        }
         rows.truncate(query.count);
-        if more {
-            let as_of = match as_of {
-                Some(t) => Some(t),
-                None if page::sorts_by_last_updated(&query.sort) => Some(self.as_of_now()?),
-                None => None,
-            };
+        // A page reached by a cursor has rows on the side it came from; the first page has
+        // none before it.
+        let (has_next, has_previous) = if backward {
+            (true, more)
+        } else {
+            (more, cursor.is_some())
+        };
+        let as_of = match as_of {
+            Some(t) => Some(t),
+            None if has_next && page::sorts_by_last_updated(&query.sort) => Some(self.as_of_now()?),
+            None => None,
+        };
+        if has_next {
             result.next = rows
                 .last()
-                .map(|last| Cursor::new(query, last.keys.clone(), last.pk, as_of).encode());
+                .map(|last| Cursor::new(query, last.keys.clone(), last.pk, as_of.clone()).encode());
+        }
+        if has_previous {
+            result.previous = rows.first().map(|first| {
+                Cursor::before(query, first.keys.clone(), first.pk, as_of.clone()).encode()
+            });
         }
         let found: Vec<Found> = rows
             .into_iter()
@@ -495,14 +531,17 @@ fn page_sql(
     }
     sql.push(") a");
     if let Some(c) = cursor {
-        sql.push(" WHERE ").append(page::after(sort, c, "a"));
+        sql.push(" WHERE ").append(page::beyond(sort, c, "a"));
     }
-    sql.push(&page::order_by(sort, "a"))
+    // A `previous` page is the `limit` rows nearest before its cursor: read in the reverse
+    // order, then put in the forward order by the outer ORDER BY.
+    let backward = cursor.is_some_and(|c| c.backward);
+    sql.push(&page::order_by(sort, "a", backward))
         .limit(limit)
         .push(") b JOIN resource_versions v ON v.resource_type = ")
         .text(query.resource_type.as_str())
         .push(" AND v.resource_id = b.rid AND v.version = b.ver")
-        .push(&page::order_by(sort, "b"));
+        .push(&page::order_by(sort, "b", false));
     sql
 }
 

@@ -8,7 +8,9 @@
 //! directions (`NULLS LAST`).
 //!
 //! A page's `next` cursor holds the last row's sort values and primary key; the next page
-//! starts strictly after that tuple, so a resource is never skipped or repeated while others
+//! starts strictly after that tuple. Its `previous` cursor holds the first row's and a flag
+//! (`b`): that page is the rows just before the tuple, read in the reverse order and shown in
+//! the forward one. Either way a resource is never skipped or repeated while others
 //! are written (a resource whose own sort value changes between pages may move, as in any
 //! keyset scheme). `_lastUpdated` is the exception that matters: every update changes it, so
 //! a client paging a `_sort=_lastUpdated` search while records are edited would lose or
@@ -23,8 +25,8 @@
 //! commit, so the cursor holds the first page's snapshot (`pg_current_snapshot()`) and each
 //! version the transaction that wrote it (`xact`); a resource whose current row was written
 //! by a transaction visible in that snapshot (its `xmin`) needs no lookup.
-//! Cursors are base64url JSON `{v, q, k, p, s}`: a format version, a fingerprint of the
-//! query's filters and sort, the sort values and the primary key, and `s`. They are
+//! Cursors are base64url JSON `{v, q, k, p, s, b}`: a format version, a fingerprint of the
+//! query's filters and sort, the sort values and the primary key, `s`, and `b`. They are
 //! validated on decode (format, version, fingerprint, number and kinds of values); anything
 //! else is `InvalidCursor`. They are not signed: a forged cursor can only move the start of a
 //! page of the same query, since every value in it is bound as a parameter.
@@ -278,22 +280,35 @@ fn row_visible_in(r: &str, snapshot: &str) -> Sql {
     sql
 }
 
-/// `ORDER BY` on alias `a` (sort keys, then `a.pk`).
-pub(crate) fn order_by(keys: &[SortExpr], a: &str) -> String {
+/// `ORDER BY` on alias `a` (sort keys, then `a.pk`); `reversed` is the exact reverse order,
+/// which a `previous` page reads to find the rows just before its cursor.
+pub(crate) fn order_by(keys: &[SortExpr], a: &str, reversed: bool) -> String {
     let mut out = String::from(" ORDER BY ");
     for k in keys {
-        out.push_str(&format!(
-            "{a}.{} {} NULLS LAST, ",
-            k.name,
-            if k.descending { "DESC" } else { "ASC" }
-        ));
+        let (direction, nulls) = match (k.descending != reversed, reversed) {
+            (true, false) => ("DESC", "LAST"),
+            (false, false) => ("ASC", "LAST"),
+            (true, true) => ("DESC", "FIRST"),
+            (false, true) => ("ASC", "FIRST"),
+        };
+        out.push_str(&format!("{a}.{} {direction} NULLS {nulls}, ", k.name));
     }
-    out.push_str(&format!("{a}.pk ASC"));
+    out.push_str(&format!("{a}.pk {}", if reversed { "DESC" } else { "ASC" }));
     out
 }
 
+/// Rows strictly beyond the cursor position in the order of `order_by` on alias `a`: after
+/// it for a `next` cursor, before it for a `previous` one.
+pub(crate) fn beyond(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
+    if cursor.backward {
+        before(keys, cursor, a)
+    } else {
+        after(keys, cursor, a)
+    }
+}
+
 /// Rows strictly after the cursor position in the order of `order_by`, on alias `a`.
-pub(crate) fn after(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
+fn after(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
     let mut sql = Sql::new("(");
     let mut first = true;
     for i in 0..=keys.len() {
@@ -321,6 +336,48 @@ pub(crate) fn after(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
             }
             _ => {
                 term.push(&format!("{a}.pk > ")).int(cursor.pk);
+            }
+        }
+        if !first {
+            sql.push(" OR ");
+        }
+        first = false;
+        sql.push("(").append(term).push(")");
+    }
+    sql.push(")");
+    sql
+}
+
+/// Rows strictly before the cursor position in the order of `order_by`, on alias `a`: the
+/// mirror of [`after`] (NULLs sort last, so every value sorts before a NULL).
+fn before(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
+    let mut sql = Sql::new("(");
+    let mut first = true;
+    for i in 0..=keys.len() {
+        // Term i: keys before i equal, key i before (or, past the last key, the pk before).
+        let mut term = Sql::default();
+        for (k, v) in keys.iter().zip(&cursor.keys).take(i) {
+            let col = format!("{a}.{}", k.name);
+            if *v == KeyValue::Null {
+                term.push(&col).push(" IS NULL AND ");
+            } else {
+                term.push(&col).push(" = ");
+                bind_key(&mut term, v);
+                term.push(" AND ");
+            }
+        }
+        match (keys.get(i), cursor.keys.get(i)) {
+            (Some(k), Some(KeyValue::Null)) => {
+                term.push(&format!("{a}.{} IS NOT NULL", k.name));
+            }
+            (Some(k), Some(v)) => {
+                let col = format!("{a}.{}", k.name);
+                term.push(&col)
+                    .push(if k.descending { " > " } else { " < " });
+                bind_key(&mut term, v);
+            }
+            _ => {
+                term.push(&format!("{a}.pk < ")).int(cursor.pk);
             }
         }
         if !first {
@@ -364,9 +421,14 @@ pub(crate) struct Cursor {
     /// Where the first page stood, for `_sort=_lastUpdated` only.
     #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<AsOf>,
+    /// A `previous` link: the page is the rows just before this position, not after it.
+    /// Absent (false) in `next` cursors, so cursors written before it existed still work.
+    #[serde(rename = "b", default, skip_serializing_if = "std::ops::Not::not")]
+    pub backward: bool,
 }
 
 impl Cursor {
+    /// A `next` cursor: the page after the row with these sort values and primary key.
     pub(crate) fn new(
         query: &SearchQuery,
         keys: Vec<KeyValue>,
@@ -379,6 +441,20 @@ impl Cursor {
             keys,
             pk,
             as_of,
+            backward: false,
+        }
+    }
+
+    /// A `previous` cursor: the page before the row with these sort values and primary key.
+    pub(crate) fn before(
+        query: &SearchQuery,
+        keys: Vec<KeyValue>,
+        pk: i64,
+        as_of: Option<AsOf>,
+    ) -> Self {
+        Cursor {
+            backward: true,
+            ..Cursor::new(query, keys, pk, as_of)
         }
     }
 
