@@ -42,6 +42,9 @@ backends!(
     concurrent_transactions_with_the_same_if_none_exist_create_once,
     invalid_entry_outcome_names_index_and_full_url,
     transaction_cannot_delete_what_another_entry_references,
+    transaction_search_entry_failures_leave_nothing,
+    concurrent_conditional_update_entries_create_once,
+    if_modified_since_on_read_entries,
 );
 
 /// Tests that pass on SQLite but are pinned as bugs on PostgreSQL: kept running on SQLite.
@@ -1139,4 +1142,106 @@ fn delete_then_create_with_if_none_exist_replaces(s: &Server) {
     s.get(&old_ref).assert_status(410);
     assert_eq!(count(s, "Patient?identifier=REPL-1"), 1);
     assert_eq!(count(s, "Patient?family=Replacement"), 1);
+}
+
+/// A search entry runs inside the transaction: a bad one, found when the Bundle is planned
+/// or only when it runs (a forged paging cursor), fails the Bundle with nothing stored.
+fn transaction_search_entry_failures_leave_nothing(s: &Server) {
+    for (family, search) in [
+        ("SearchBadParam", "Patient?no-such-parameter=1"),
+        ("SearchBadCursor", "Patient?_count=1&_cursor=AAAA"),
+    ] {
+        let entries = vec![
+            post_entry(&uuid(1), patient(family)),
+            request_entry("GET", search),
+        ];
+        let r = post_bundle(s, &bundle("transaction", entries));
+        r.assert_status(400);
+        let text = diagnostics(&r.json());
+        assert!(text.contains("entry 1"), "{search}: {text}");
+        assert_nothing_named(s, family);
+    }
+}
+
+/// Conditional updates that create: of concurrent transactions with the same criteria and
+/// no match, one creates and the others update it or are told to retry, never a second
+/// resource.
+fn concurrent_conditional_update_entries_create_once(s: &Server) {
+    let url = format!("Patient?identifier={}", enc_value("PUT-RACE"));
+    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let b = bundle(
+                    "transaction",
+                    vec![json!({
+                        "fullUrl": uuid(1),
+                        "resource": with_mrn(&format!("PutRacer{i}"), "PUT-RACE"),
+                        "request": {"method": "PUT", "url": url}
+                    })],
+                );
+                scope.spawn(move || {
+                    let r = post_bundle(s, &b);
+                    let status = if r.status == 200 {
+                        status_of(&r.json()["entry"][0])
+                    } else {
+                        String::new()
+                    };
+                    (r.status, status)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        statuses.iter().all(|(h, _)| matches!(h, 200 | 409)),
+        "{statuses:?}"
+    );
+    let created = statuses
+        .iter()
+        .filter(|(_, st)| st.starts_with("201"))
+        .count();
+    assert_eq!(created, 1, "{statuses:?}");
+    assert_eq!(count(s, "Patient?identifier=PUT-RACE"), 1, "{statuses:?}");
+}
+
+/// `ifModifiedSince` on a read entry: 304 when the resource has not changed since, the
+/// resource otherwise; `ifNoneMatch` decides when both are given; refused where it means
+/// nothing and when it is not an instant.
+fn if_modified_since_on_read_entries(s: &Server) {
+    let p = s.create(&patient("ModifiedSince"));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let last_updated = p["meta"]["lastUpdated"].as_str().unwrap().to_owned();
+    let read = |since: &str| json!({"request": {"method": "GET", "url": format!("Patient/{id}"), "ifModifiedSince": since}});
+    for kind in ["transaction", "batch"] {
+        let entries = vec![
+            read(&last_updated),
+            read("2000-01-01T00:00:00Z"),
+            json!({"request": {"method": "GET", "url": format!("Patient/{id}"),
+                   "ifModifiedSince": last_updated, "ifNoneMatch": "W/\"0\""}}),
+        ];
+        let r = post_bundle(s, &bundle(kind, entries));
+        r.assert_status(200);
+        let b = r.json();
+        assert!(status_of(&b["entry"][0]).starts_with("304"), "{kind}: {b}");
+        assert!(b["entry"][0].get("resource").is_none(), "{kind}: {b}");
+        assert!(status_of(&b["entry"][1]).starts_with("200"), "{kind}: {b}");
+        assert_eq!(b["entry"][1]["resource"]["id"], id.as_str(), "{kind}: {b}");
+        assert!(status_of(&b["entry"][2]).starts_with("200"), "{kind}: {b}");
+    }
+    // Not an instant: the Bundle's validation names the element.
+    post_bundle(s, &bundle("transaction", vec![read("yesterday")])).assert_outcome_at(
+        400,
+        "value",
+        "Bundle.entry[0].request.ifModifiedSince",
+    );
+    let create = json!({
+        "fullUrl": uuid(1),
+        "resource": patient("ModifiedSinceCreate"),
+        "request": {"method": "POST", "url": "Patient", "ifModifiedSince": last_updated}
+    });
+    post_bundle(s, &bundle("transaction", vec![create])).assert_outcome_at(
+        400,
+        "invalid",
+        "Bundle.entry[0].request.ifModifiedSince",
+    );
 }

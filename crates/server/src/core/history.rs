@@ -169,7 +169,7 @@ pub(crate) fn encode(value: &str) -> String {
 }
 
 /// `_since` is an instant: a full date-time with zone.
-fn instant_micros(text: &str, name: &str) -> Result<i64, FhirError> {
+pub(crate) fn instant_micros(text: &str, name: &str) -> Result<i64, FhirError> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.timestamp_micros())
         .map_err(|_| {

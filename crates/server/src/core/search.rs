@@ -10,11 +10,42 @@ use custodian_search::query::{
     parse_query_with, Filter, Handling, QueryError, SearchQuery, SearchValue, Summary, TokenSystem,
 };
 use custodian_search::registry::SearchParamType;
-use custodian_store::PageRequest;
+use custodian_store::{PageRequest, SearchResult, StoreError, Tx};
 use serde_json::{json, Value};
 
 /// Parameters that shape the HTTP answer, not the search: they never reach the parser.
 const NOT_SEARCH: &[&str] = &["_format", "_pretty", "_cursor"];
+
+/// A search parsed and checked against the parameter definitions, ready to run on the store
+/// or inside a write transaction (a transaction Bundle's search entries), then to render.
+pub(crate) struct SearchPlan {
+    resource_type: String,
+    query: SearchQuery,
+    /// The applied parameters, for the links.
+    applied: String,
+    cursor: Option<String>,
+    /// Parameters that `Prefer: handling=lenient` dropped.
+    outcome: Option<Value>,
+}
+
+/// What the store found for a [`SearchPlan`].
+pub(crate) enum Found {
+    Count(u64),
+    Page(SearchResult),
+}
+
+impl SearchPlan {
+    /// Runs the search inside `tx`, seeing that transaction's own writes.
+    pub(crate) fn run_in(&self, tx: &mut Tx<'_>) -> Result<Found, StoreError> {
+        if self.query.summary == Some(Summary::Count) {
+            return Ok(Found::Count(tx.search_count(&self.query)?));
+        }
+        let page = PageRequest {
+            cursor: self.cursor.clone(),
+        };
+        Ok(Found::Page(tx.search(&self.query, &page)?))
+    }
+}
 
 impl Fhir {
     /// `GET [base]/[type]?...` and `POST [base]/[type]/_search`.
@@ -25,6 +56,27 @@ impl Fhir {
         params: &[(String, String)],
         handling: Handling,
     ) -> Result<String, FhirError> {
+        let plan = self.plan_search(ctx, resource_type, params, handling)?;
+        let found = if plan.query.summary == Some(Summary::Count) {
+            Found::Count(self.store.count(&plan.query)?)
+        } else {
+            let page = PageRequest {
+                cursor: plan.cursor.clone(),
+            };
+            Found::Page(self.store.search(&plan.query, &page)?)
+        };
+        self.render_search(ctx, &plan, found)
+    }
+
+    /// Parses and checks a search: every error a search can have for its parameters is
+    /// found here, before anything runs.
+    pub(crate) fn plan_search(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        params: &[(String, String)],
+        handling: Handling,
+    ) -> Result<SearchPlan, FhirError> {
         self.check_type(resource_type)?;
         let cursor = params
             .iter()
@@ -41,13 +93,37 @@ impl Fhir {
         check_cost(&query)?;
         self.imply_code_systems(&mut query);
         let applied = query.to_query_string();
+        let outcome = lenient_outcome(&query);
+        Ok(SearchPlan {
+            resource_type: resource_type.to_owned(),
+            query,
+            applied,
+            cursor,
+            outcome,
+        })
+    }
+
+    /// The `searchset` Bundle of what a planned search found.
+    pub(crate) fn render_search(
+        &self,
+        ctx: &RequestContext,
+        plan: &SearchPlan,
+        found: Found,
+    ) -> Result<String, FhirError> {
+        let SearchPlan {
+            resource_type,
+            query,
+            applied,
+            cursor,
+            outcome,
+        } = plan;
         let path = format!("{}/{resource_type}", ctx.base_url);
         let link = |cursor: Option<&str>| {
             let mut url = path.clone();
             let mut sep = '?';
             if !applied.is_empty() {
                 url.push(sep);
-                url.push_str(&applied);
+                url.push_str(applied);
                 sep = '&';
             }
             if let Some(c) = cursor {
@@ -57,22 +133,17 @@ impl Fhir {
             }
             url
         };
-        let outcome = lenient_outcome(&query);
 
-        if query.summary == Some(Summary::Count) {
-            let total = self.store.count(&query)?;
-            let self_link = link(None);
-            let mut writer = BundleWriter::new("searchset", Some(total), &[("self", &self_link)]);
-            push_outcome(&mut writer, outcome.as_ref());
-            return Ok(writer.finish());
-        }
-
-        let result = self.store.search(
-            &query,
-            &PageRequest {
-                cursor: cursor.clone(),
-            },
-        )?;
+        let result = match found {
+            Found::Count(total) => {
+                let self_link = link(None);
+                let mut writer =
+                    BundleWriter::new("searchset", Some(total), &[("self", &self_link)]);
+                push_outcome(&mut writer, outcome.as_ref());
+                return Ok(writer.finish());
+            }
+            Found::Page(result) => result,
+        };
         let self_link = link(cursor.as_deref());
         let first_link = link(None);
         let next_link = result.next.as_deref().map(|c| link(Some(c)));
@@ -84,7 +155,7 @@ impl Fhir {
         if let Some(next) = &next_link {
             links.push(("next", next.as_str()));
         }
-        let subset = subset_of(&query);
+        let subset = subset_of(query);
         let mut writer = BundleWriter::new("searchset", result.total, &links);
         for (mode, resources) in [("match", &result.matches), ("include", &result.included)] {
             for r in resources {
@@ -98,7 +169,7 @@ impl Fhir {
                 });
             }
         }
-        let mut warnings = outcome;
+        let mut warnings = outcome.clone();
         if result.include_truncated {
             let note = json!({
                 "severity": "warning",

@@ -12,13 +12,14 @@ mod rewrite;
 use super::bundle::{BundleWriter, Entry, Response};
 use super::error::FhirError;
 use super::resolver::{BundleRefs, RefScope};
+use super::search::{Found, SearchPlan};
 use super::write::{render, IdRule, Prepared};
 use super::{Fhir, RequestContext};
 use custodian_model::{json, Bundle, BundleType, Resource};
 use custodian_store::{
     format_instant, BatchItem, ConditionalCreate, Meta, StoreError, StoredResource, Tx,
 };
-use plan::{entry_error, Action, Planned};
+use plan::{entry_error, Action, Conditional, Planned};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -176,6 +177,19 @@ impl Fhir {
                 .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
             prepared.push(ready);
         }
+        // Search entries are parsed before anything is written (a bad one fails the Bundle
+        // with nothing stored) and run inside the transaction, after its writes.
+        let searches = planned
+            .iter()
+            .map(|p| match &p.action {
+                Action::Search { params } => self
+                    .plan_search_entry(ctx, &p.resource_type, params)
+                    .map(Some)
+                    .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e)),
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut found: Vec<Option<Found>> = Vec::new();
         let mut order: Vec<usize> = (0..planned.len()).collect();
         order.sort_by_key(|&i| planned[i].phase());
         let mut failed_at = None;
@@ -189,6 +203,8 @@ impl Fhir {
         let result = self.store.transaction(&ctx.audit(), |tx| {
             outcomes.clear();
             outcomes.resize_with(planned.len(), || None);
+            found.clear();
+            found.resize_with(planned.len(), || None);
             for &i in order.iter().filter(|&&i| planned[i].phase() == 0) {
                 failed_at = Some(i);
                 outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i])?);
@@ -226,6 +242,10 @@ impl Fhir {
                 .filter(|&&i| planned[i].phase() > 0 && !bulk[i])
             {
                 failed_at = Some(i);
+                if let Some(search) = &searches[i] {
+                    found[i] = Some(search.run_in(tx)?);
+                    continue;
+                }
                 outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i])?);
             }
             failed_at = None;
@@ -238,13 +258,13 @@ impl Fhir {
                 None => FhirError::from(e),
             });
         }
-        // Searches run once the writes are committed, so they see them.
-        for (p, outcome) in planned.iter().zip(outcomes.iter_mut()) {
-            if let Action::Search { params } = &p.action {
+        // Rendering a page cannot fail for what the store found, but says so if it does.
+        for (i, result) in found.into_iter().enumerate() {
+            if let (Some(search), Some(result), Some(p)) = (&searches[i], result, planned.get(i)) {
                 let bundle = self
-                    .search_entry(ctx, &p.resource_type, params)
+                    .render_search(ctx, search, result)
                     .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
-                *outcome = Some(Outcome::Searched(bundle));
+                outcomes[i] = Some(Outcome::Searched(bundle));
             }
         }
         let mut writer = BundleWriter::new("transaction-response", None, &[]);
@@ -351,7 +371,14 @@ impl Fhir {
                 p.action = Action::Existing;
                 p.id = one.clone();
             }
-            (Action::Update, []) => p.id = body_id.unwrap_or_else(custodian_store::new_id),
+            (Action::Update, []) => {
+                p.conditional = Some(Conditional {
+                    query,
+                    matched: None,
+                    client_id: body_id.is_some(),
+                });
+                p.id = body_id.unwrap_or_else(custodian_store::new_id);
+            }
             (Action::Update, [one]) => {
                 if body_id.as_deref().is_some_and(|b| b != one) {
                     return Err(FhirError::bad_request(format!(
@@ -360,23 +387,50 @@ impl Fhir {
                     )));
                 }
                 p.id = one.clone();
+                p.conditional = Some(Conditional {
+                    query,
+                    matched: Some(one.clone()),
+                    client_id: false,
+                });
             }
             (Action::Delete, []) => p.action = Action::NothingToDelete,
-            (Action::Delete, [one]) => p.id = one.clone(),
+            (Action::Delete, [one]) => {
+                p.id = one.clone();
+                p.conditional = Some(Conditional {
+                    query,
+                    matched: Some(one.clone()),
+                    client_id: false,
+                });
+            }
             _ => {}
         }
         Ok(())
     }
 
+    /// The query of a search entry (`GET Type?params`), parsed (strict handling).
+    fn plan_search_entry(
+        &self,
+        ctx: &RequestContext,
+        resource_type: &str,
+        params: &str,
+    ) -> Result<SearchPlan, FhirError> {
+        let pairs = search_pairs(params)?;
+        self.plan_search(
+            ctx,
+            resource_type,
+            &pairs,
+            custodian_search::query::Handling::Strict,
+        )
+    }
+
+    /// A search entry of a batch: on its own, like `GET Type?params`.
     fn search_entry(
         &self,
         ctx: &RequestContext,
         resource_type: &str,
         params: &str,
     ) -> Result<String, FhirError> {
-        let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(params)
-            .map_err(|e| FhirError::bad_request(format!("malformed search '{params}': {e}")))?
-            .into_inner();
+        let pairs = search_pairs(params)?;
         self.search(
             ctx,
             resource_type,
@@ -430,6 +484,45 @@ impl Fhir {
 }
 
 /// Runs one planned entry inside the transaction.
+/// Checks inside the write transaction that a conditional update's or delete's criteria
+/// still match what they matched when the Bundle was planned (deletes of this Bundle have
+/// run by then, so what they removed no longer matches, as in planning).
+fn still_matches(tx: &mut Tx<'_>, p: &Planned, c: &Conditional) -> Result<(), StoreError> {
+    let now = tx.search_ids(&c.query, 2)?;
+    let same = match (&c.matched, now.as_slice()) {
+        (None, []) => true,
+        (Some(id), [one]) => one == id,
+        // What a conditional delete matched was deleted meanwhile: deleting it again is a
+        // no-op, like any delete of a deleted resource.
+        (Some(_), []) => p.action == Action::Delete,
+        _ => false,
+    };
+    match (same, now.len()) {
+        (true, _) => Ok(()),
+        (false, count @ 2..) => Err(StoreError::MultipleMatches { count }),
+        (false, _) => Err(changed_concurrently(p)),
+    }
+}
+
+fn changed_concurrently(p: &Planned) -> StoreError {
+    StoreError::Duplicate(format!(
+        "the resources matching the criteria of this {} entry changed while the bundle was \
+         processed; retry the bundle",
+        if p.action == Action::Delete {
+            "DELETE"
+        } else {
+            "PUT"
+        }
+    ))
+}
+
+/// A search entry's query string as name/value pairs.
+fn search_pairs(params: &str) -> Result<Vec<(String, String)>, FhirError> {
+    actix_web::web::Query::<Vec<(String, String)>>::from_query(params)
+        .map(actix_web::web::Query::into_inner)
+        .map_err(|e| FhirError::bad_request(format!("malformed search '{params}': {e}")))
+}
+
 fn execute(
     tx: &mut Tx<'_>,
     p: &Planned,
@@ -437,6 +530,9 @@ fn execute(
 ) -> Result<Outcome, StoreError> {
     match &p.action {
         Action::Delete => {
+            if let Some(c) = &p.conditional {
+                still_matches(tx, p, c)?;
+            }
             // Deleting what is already gone (or never was) succeeds: delete is idempotent.
             tx.delete(&p.resource_type, &p.id, p.if_match)?;
             Ok(Outcome::Deleted)
@@ -445,6 +541,30 @@ fn execute(
             let Some(prepared) = prepared.as_mut() else {
                 return Err(StoreError::Render("entry was not prepared".into()));
             };
+            if let Some(c) = &p.conditional {
+                still_matches(tx, p, c)?;
+                if c.matched.is_none() && !c.client_id {
+                    // A conditional update that creates claims its criteria's key, as the
+                    // REST interaction does: of two concurrent ones, the second finds the
+                    // first's resource.
+                    let key = crate::core::conditional::criteria_key(&c.query);
+                    let created = tx.create_conditional_as(
+                        &p.resource_type,
+                        &p.id,
+                        &key,
+                        |tx| tx.search_ids(&c.query, 2),
+                        &prepared.index,
+                        |meta| render(&mut prepared.resource, meta),
+                    )?;
+                    return match created {
+                        ConditionalCreate::Created(resource) => Ok(Outcome::Written {
+                            resource,
+                            created: true,
+                        }),
+                        ConditionalCreate::Existing(_) => Err(changed_concurrently(p)),
+                    };
+                }
+            }
             if let Some(query) = &p.if_none_exist {
                 // Claim the criteria key with the id the bundle assigned: a concurrent
                 // transaction with the same ifNoneExist waits for this one, then finds its
@@ -495,10 +615,12 @@ fn execute(
                 }
                 None => tx.read(&p.resource_type, &p.id)?,
             };
-            let hit = p
-                .if_none_match
-                .as_deref()
-                .is_some_and(|tags| crate::http::negotiate::none_match_hits(tags, stored.version));
+            // As in HTTP (RFC 9110 13.2.2), ifNoneMatch decides when both are given.
+            let hit = match (p.if_none_match.as_deref(), p.if_modified_since) {
+                (Some(tags), _) => crate::http::negotiate::none_match_hits(tags, stored.version),
+                (None, Some(since)) => stored.last_updated <= since,
+                (None, None) => false,
+            };
             Ok(if hit {
                 Outcome::NotModified(stored)
             } else {

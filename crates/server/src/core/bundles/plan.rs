@@ -40,11 +40,26 @@ pub struct Planned {
     pub resource: Option<Value>,
     pub if_match: Option<i64>,
     pub if_none_match: Option<String>,
+    /// `ifModifiedSince` of a read, in microseconds since the epoch.
+    pub if_modified_since: Option<i64>,
     /// Search criteria still to resolve: `ifNoneExist` of a create, or the query of a
     /// conditional update or delete. `id` is known only once they are resolved.
     pub criteria: Option<String>,
     /// `ifNoneExist` as parsed: checked again inside the write transaction.
     pub if_none_exist: Option<custodian_search::query::SearchQuery>,
+    /// A conditional update or delete as resolved: checked again inside the write
+    /// transaction, so that concurrent Bundles cannot act on a stale answer.
+    pub conditional: Option<Conditional>,
+}
+
+/// What the criteria of a conditional update or delete matched when the Bundle was planned.
+#[derive(Debug, Clone)]
+pub struct Conditional {
+    pub query: custodian_search::query::SearchQuery,
+    /// The one resource they matched; `None` when they matched none.
+    pub matched: Option<String>,
+    /// No match, and the entry's resource carries its own id: update-as-create of that id.
+    pub client_id: bool,
 }
 
 impl Planned {
@@ -254,6 +269,23 @@ pub fn plan_entry(
         ("GET" | "HEAD", _, _) => return Err(url_error("not a read of 'Type/id'")),
         _ => return Err(url_error("unknown request method")),
     };
+    let if_modified_since = match header("ifModifiedSince") {
+        Some(_) if !matches!(action, Action::Read { .. }) => {
+            return Err(FhirError::bad_request_at(
+                "ifModifiedSince applies to reads (GET Type/id) only",
+                format!("Bundle.entry[{index}].request.ifModifiedSince"),
+            ))
+        }
+        Some(v) => Some(
+            crate::core::history::instant_micros(&v, "ifModifiedSince").map_err(|_| {
+                FhirError::bad_request_at(
+                    format!("ifModifiedSince '{v}' is not an instant (YYYY-MM-DDThh:mm:ssZ)"),
+                    format!("Bundle.entry[{index}].request.ifModifiedSince"),
+                )
+            })?,
+        ),
+        None => None,
+    };
     if matches!(action, Action::Create | Action::Update) {
         let Some(r) = &resource else {
             return Err(FhirError::bad_request_at(
@@ -281,8 +313,10 @@ pub fn plan_entry(
         resource,
         if_match,
         if_none_match: header("ifNoneMatch"),
+        if_modified_since,
         criteria,
         if_none_exist: None,
+        conditional: None,
     })
 }
 
