@@ -991,6 +991,25 @@ fn summary_count_total_and_elements(s: &Server) {
             "{r}"
         );
     }
+    // A resource type may come first; a nested path is refused, on searches and on reads.
+    let b = search(s, "Patient?family=muller&_elements=Patient.birthDate");
+    let r = &entries_in_mode(&b, "match")[0]["resource"];
+    assert!(
+        r.get("birthDate").is_some() && r.get("name").is_none(),
+        "{r}"
+    );
+    s.get("Patient?family=muller&_elements=name.family")
+        .assert_outcome(400, "invalid");
+    let id = r["id"].as_str().unwrap();
+    s.get(&format!("Patient/{id}?_elements=name.family"))
+        .assert_outcome(400, "invalid");
+    let read = s
+        .get(&format!("Patient/{id}?_elements=Patient.birthDate"))
+        .json();
+    assert!(
+        read.get("birthDate").is_some() && read.get("name").is_none(),
+        "{read}"
+    );
     // _summary=true keeps summary elements (name) and drops non-summary ones.
     let b = search(s, "Patient?family=smith&_summary=true");
     let r = &entries_in_mode(&b, "match")[0]["resource"];

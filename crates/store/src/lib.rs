@@ -25,7 +25,8 @@ mod writer;
 pub use conn::{ConnectError, ConnectionManager, DbConn, Synchronous, Target};
 pub use error::{BoxError, StoreError};
 pub use search::{
-    PageRequest, SearchResult, MAX_INCLUDED, MAX_INCLUDE_ROUNDS, MAX_SORT_KEYS, PROBE_LIMIT,
+    IncludeCut, PageRequest, SearchResult, MAX_INCLUDED, MAX_INCLUDE_ROUNDS, MAX_SORT_KEYS,
+    PROBE_LIMIT,
 };
 pub use store::{Store, StoreOptions};
 pub use tx::Tx;

@@ -46,6 +46,7 @@ both_backends!(
     several_parameters_and_values,
     one_filter_pages_in_key_order,
     bulk_created_rows_are_searchable,
+    iterate_that_goes_deeper_than_its_rounds_says_so,
 );
 
 fn ctx() -> AuditContext {
@@ -920,7 +921,7 @@ fn includes_each_once(db: &TestDb) {
     let s = populated(db);
     let run = |ty: &str, query: &str| {
         let r = s.search(&q(ty, query), &PageRequest::default()).unwrap();
-        assert!(!r.include_truncated);
+        assert_eq!(r.include_cut, None);
         let matches: Vec<String> = r
             .matches
             .iter()
@@ -1204,6 +1205,14 @@ fn totals_counts_and_ids(db: &TestDb) {
         .unwrap();
     assert_eq!(r.total, Some(3));
     assert_eq!(r.matches.len(), 1);
+    // An estimate is given, and exact.
+    let r = s
+        .search(
+            &q("Patient", "gender=female&_count=1&_total=estimate"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!((r.total, r.matches.len()), (Some(3), 1));
     let r = s
         .search(
             &q("Patient", "gender=female&_count=1&_total=none"),
@@ -1547,4 +1556,35 @@ fn bulk_created_rows_are_searchable(db: &TestDb) {
         all(&store, "Observation", "value-quantity=ge0").len(),
         n as usize
     );
+}
+
+/// `:iterate` follows references round after round, up to `MAX_INCLUDE_ROUNDS`; a chain
+/// longer than that is cut, and the result says so instead of looking complete.
+fn iterate_that_goes_deeper_than_its_rounds_says_so(db: &TestDb) {
+    let s = db.open();
+    let chain = MAX_INCLUDE_ROUNDS + 3;
+    for n in 0..=chain {
+        let mut p = json!({"resourceType": "Patient", "name": [{"family": format!("Link{n}")}]});
+        if n < chain {
+            p["link"] = json!([{"other": {"reference": format!("Patient/pl{}", n + 1)}, "type": "seealso"}]);
+        }
+        put(&s, "Patient", &format!("pl{n}"), p);
+    }
+    let search = |query: &str| {
+        s.search(&q("Patient", query), &PageRequest::default())
+            .unwrap()
+    };
+    let deep = search("_id=pl0&_include:iterate=Patient:link");
+    assert_eq!(deep.included.len(), MAX_INCLUDE_ROUNDS);
+    assert_eq!(deep.include_cut, Some(IncludeCut::TooDeep));
+    // Starting near the end, the chain ends within the rounds: complete, nothing said.
+    let near_end = search(&format!(
+        "_id=pl{}&_include:iterate=Patient:link",
+        chain - 3
+    ));
+    assert_eq!(near_end.included.len(), 3);
+    assert_eq!(near_end.include_cut, None);
+    // Without :iterate there is one round, which is all that was asked.
+    let once = search("_id=pl0&_include=Patient:link");
+    assert_eq!((once.included.len(), once.include_cut), (1, None));
 }

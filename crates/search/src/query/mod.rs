@@ -12,6 +12,7 @@ mod value;
 pub use ast::*;
 pub use error::QueryError;
 pub use filter::supported_modifiers;
+pub use result::base_element_name;
 
 use crate::registry::{registry, Registry};
 

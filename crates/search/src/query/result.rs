@@ -135,14 +135,13 @@ pub(crate) fn apply(
         "_elements" => {
             let mut elements = Vec::new();
             for element in value.split(',') {
-                let valid = !element.is_empty()
-                    && element
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_');
-                if !valid {
-                    return Err(invalid("expected comma-separated element names"));
-                }
-                elements.push(element.to_owned());
+                let Some(name) = base_element_name(element) else {
+                    return Err(invalid(
+                        "expected comma-separated base element names such as name,birthDate \
+                         (elements at the root of the resource)",
+                    ));
+                };
+                elements.push(name.to_owned());
             }
             query.elements.extend(elements);
         }
@@ -243,4 +242,19 @@ fn include(
         target_type: target.map(str::to_owned),
         iterate,
     })
+}
+
+/// An `_elements` entry as the base element name it selects: `name`, or `Patient.name` with a
+/// resource type before it. `None` for anything else: R4 selects root elements only, so a
+/// nested path (`name.family`) is refused rather than silently treated as something else.
+pub fn base_element_name(element: &str) -> Option<&str> {
+    let element = element.trim();
+    let name = match element.split_once('.') {
+        Some((ty, name)) if ty.starts_with(|c: char| c.is_ascii_uppercase()) => name,
+        Some(_) => return None,
+        None => element,
+    };
+    let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(name)
 }

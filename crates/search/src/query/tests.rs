@@ -834,3 +834,21 @@ fn supported_modifiers_match_the_parser() {
         }
     }
 }
+
+#[test]
+fn elements_are_base_element_names() {
+    use super::base_element_name as base;
+    assert_eq!(base("name"), Some("name"));
+    assert_eq!(base(" birthDate "), Some("birthDate"));
+    assert_eq!(base("Patient.name"), Some("name"));
+    for refused in [
+        "name.family",
+        "patient.name",
+        "Patient.name.family",
+        "",
+        "Name",
+        "a b",
+    ] {
+        assert_eq!(base(refused), None, "{refused:?}");
+    }
+}

@@ -10,7 +10,7 @@ use custodian_search::query::{
     parse_query_with, Filter, Handling, QueryError, SearchQuery, SearchValue, Summary, TokenSystem,
 };
 use custodian_search::registry::SearchParamType;
-use custodian_store::{PageRequest, SearchResult, StoreError, Tx};
+use custodian_store::{IncludeCut, PageRequest, SearchResult, StoreError, Tx};
 use serde_json::{json, Value};
 
 /// Parameters that shape the HTTP answer, not the search: they never reach the parser.
@@ -170,14 +170,22 @@ impl Fhir {
             }
         }
         let mut warnings = outcome.clone();
-        if result.include_truncated {
+        if let Some(cut) = result.include_cut {
+            let diagnostics = match cut {
+                IncludeCut::TooMany => format!(
+                    "_include/_revinclude matched more than {} resources; the included list was cut",
+                    custodian_store::MAX_INCLUDED
+                ),
+                IncludeCut::TooDeep => format!(
+                    ":iterate stopped after {} rounds while it was still finding resources; \
+                     the included list may be incomplete",
+                    custodian_store::MAX_INCLUDE_ROUNDS
+                ),
+            };
             let note = json!({
                 "severity": "warning",
                 "code": "too-costly",
-                "diagnostics": format!(
-                    "_include/_revinclude matched more than {} resources; the included list was cut",
-                    custodian_store::MAX_INCLUDED
-                )
+                "diagnostics": diagnostics
             });
             match &mut warnings {
                 Some(oo) => {

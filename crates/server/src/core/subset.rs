@@ -2,6 +2,7 @@
 
 use super::error::FhirError;
 use custodian_model::{mandatory_elements, summary_elements};
+use custodian_search::query::base_element_name;
 use serde_json::{json, Map, Value};
 
 /// Which part of each resource to return.
@@ -39,9 +40,17 @@ impl Subset {
                     }
                 }
                 "_elements" => {
-                    subset = Subset::Elements(
-                        value.split(',').map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect(),
-                    )
+                    let names = value
+                        .split(',')
+                        .map(|e| {
+                            base_element_name(e).map(str::to_owned).ok_or_else(|| {
+                                FhirError::bad_request(format!(
+                                    "_elements '{e}' is not a base element name such as name or birthDate"
+                                ))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?;
+                    subset = Subset::Elements(names);
                 }
                 _ => {}
             }

@@ -37,14 +37,23 @@ pub(crate) struct Found {
     pub resource: StoredResource,
 }
 
-/// Included resources for `matches`, and whether the list was cut at [`MAX_INCLUDED`].
+/// Why `_include`/`_revinclude` results were cut (the server says so in the outcome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncludeCut {
+    /// More than [`MAX_INCLUDED`] resources would have been included.
+    TooMany,
+    /// `:iterate` was still finding resources after [`MAX_INCLUDE_ROUNDS`] rounds.
+    TooDeep,
+}
+
+/// Included resources for `matches`, and why the list was cut, if it was.
 pub(crate) fn includes(
     tx: &mut Tx<'_>,
     query: &SearchQuery,
     matches: &[Found],
-) -> Result<(Vec<StoredResource>, bool), StoreError> {
+) -> Result<(Vec<StoredResource>, Option<IncludeCut>), StoreError> {
     if query.includes.is_empty() && query.revincludes.is_empty() || matches.is_empty() {
-        return Ok((Vec::new(), false));
+        return Ok((Vec::new(), None));
     }
     let mut seen: HashSet<i64> = matches.iter().map(|f| f.pk).collect();
     let mut included: Vec<StoredResource> = Vec::new();
@@ -71,13 +80,13 @@ pub(crate) fn includes(
                 }
                 if included.len() + next.len() >= MAX_INCLUDED {
                     included.extend(next.into_iter().map(|f| f.resource));
-                    return Ok((included, true));
+                    return Ok((included, Some(IncludeCut::TooMany)));
                 }
                 next.push(row);
             }
         }
         if next.is_empty() {
-            break;
+            return Ok((included, None));
         }
         included.extend(next.iter().map(|f| f.resource.clone()));
         frontier = next;
@@ -87,10 +96,11 @@ pub(crate) fn includes(
             .chain(&query.revincludes)
             .any(|i| i.iterate)
         {
-            break;
+            return Ok((included, None));
         }
     }
-    Ok((included, false))
+    // The last `:iterate` round still found resources: the next might have too.
+    Ok((included, Some(IncludeCut::TooDeep)))
 }
 
 fn select_resources(sql: &mut Sql) {

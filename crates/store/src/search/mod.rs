@@ -48,7 +48,7 @@ use crate::store::Store;
 use crate::tx::{Tx, TxConn};
 use crate::types::{now_micros, validate_type, AuditContext, StoredResource};
 
-pub use include::{MAX_INCLUDED, MAX_INCLUDE_ROUNDS};
+pub use include::{IncludeCut, MAX_INCLUDED, MAX_INCLUDE_ROUNDS};
 pub use page::MAX_SORT_KEYS;
 
 /// SQLite: a filter matching fewer rows than this drives the query, its keys fetched by the
@@ -69,9 +69,9 @@ pub struct SearchResult {
     pub matches: Vec<StoredResource>,
     /// `_include`/`_revinclude` results: each resource once, never one of `matches`.
     pub included: Vec<StoredResource>,
-    /// True when more than [`MAX_INCLUDED`] resources would have been included and the list
-    /// was cut (the server must say so in the Bundle's outcome).
-    pub include_truncated: bool,
+    /// Set when the included list was cut, and why (the server must say so in the Bundle's
+    /// outcome).
+    pub include_cut: Option<IncludeCut>,
     /// The number of matches: with `_total=accurate`, or when it is known for free (a first
     /// page that is also the last). Never with `_total=none`.
     pub total: Option<u64>,
@@ -161,7 +161,8 @@ impl Tx<'_> {
         }
         let plan = self.plan(query, !query.sort.is_empty())?;
         let mut result = SearchResult::default();
-        let want_total = matches!(query.total, Some(Total::Accurate));
+        // An estimate may be exact: the count is what this store can give.
+        let want_total = matches!(query.total, Some(Total::Accurate | Total::Estimate));
         if query.count == 0 {
             if !matches!(query.total, Some(Total::None)) {
                 result.total = Some(self.count_plan(&plan)?);
@@ -232,9 +233,9 @@ impl Tx<'_> {
         } else if !more && cursor.is_none() && !matches!(query.total, Some(Total::None)) {
             result.total = Some(found.len() as u64);
         }
-        let (included, truncated) = include::includes(self, query, &found)?;
+        let (included, cut) = include::includes(self, query, &found)?;
         result.included = included;
-        result.include_truncated = truncated;
+        result.include_cut = cut;
         result.matches = found.into_iter().map(|f| f.resource).collect();
         Ok(result)
     }
