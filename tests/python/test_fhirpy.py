@@ -1,8 +1,8 @@
 """An EHR integration's view of Custodian through fhirpy (an independent FHIR client from PyPI).
 
-Started by tests/python/run.sh, which sets CUSTODIAN_FHIR_URL to a fresh server. Search-free:
-search, conditional interactions and bundles get their own tests when the server has them.
-All data is synthetic.
+Started by tests/python/run.sh, which sets CUSTODIAN_FHIR_URL to a fresh server: create, read,
+update, search (fhirpy's search sets, which follow the Bundle's next links) and delete, as an
+EHR integration would. All data is synthetic.
 """
 
 import asyncio
@@ -87,6 +87,28 @@ def test_patient_create_read_update_delete(client):
     revived.save()
     assert revived["meta"]["versionId"] == "4"
     assert client.get("Patient", patient.id)["meta"]["versionId"] == "4"
+
+
+def test_search_as_an_ehr_would(client):
+    family = f"Search{uuid.uuid4().hex[:8]}"
+    for given, gender in (("Ana", "female"), ("Ben", "male"), ("Cy", "female")):
+        client.resource(
+            "Patient", name=[{"family": family, "given": [given]}], gender=gender
+        ).save()
+    patients = client.resources("Patient")
+
+    found = patients.search(family=family).fetch_all()
+    assert sorted(p["name"][0]["given"][0] for p in found) == ["Ana", "Ben", "Cy"]
+
+    women = patients.search(family=family, gender="female").fetch_all()
+    assert sorted(p["name"][0]["given"][0] for p in women) == ["Ana", "Cy"]
+
+    # One per page: fetch_all follows every next link, nothing skipped or repeated.
+    paged = patients.search(family=family).limit(1).fetch_all()
+    assert sorted(p.id for p in paged) == sorted(p.id for p in found)
+
+    assert patients.search(family=family).sort("-given").first()["name"][0]["given"] == ["Cy"]
+    assert patients.search(family=f"{family}-nobody").fetch_all() == []
 
 
 def test_update_as_create_with_the_ehr_id(client):

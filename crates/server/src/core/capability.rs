@@ -92,7 +92,8 @@ impl Fhir {
             "readHistory": true,
             "updateCreate": true,
             "conditionalCreate": f.conditional_create,
-            "conditionalRead": "not-supported",
+            // If-None-Match and If-Modified-Since both answer 304 on read.
+            "conditionalRead": "full-support",
             "conditionalUpdate": f.conditional_update,
             "conditionalDelete": if f.conditional_delete { "single" } else { "not-supported" },
             "referencePolicy": ["literal", "local"],
