@@ -21,12 +21,10 @@ pub fn rewrite(value: &mut Value, map: &HashMap<String, String>) -> Result<(), S
                         }
                     }
                     // Narratives rarely link to other entries: one scan for "urn:" spares
-                    // a search per entry in every other div.
+                    // the attribute scan in every other div.
                     ("div", Value::String(div)) if div.contains("urn:") => {
-                        for (from, to) in map {
-                            if from.starts_with("urn:") && div.contains(from.as_str()) {
-                                *div = div.replace(from.as_str(), to);
-                            }
+                        if let Some(rewritten) = rewrite_narrative_links(div, map) {
+                            *div = rewritten;
                         }
                     }
                     (_, item) => rewrite(item, map)?,
@@ -42,6 +40,41 @@ pub fn rewrite(value: &mut Value, map: &HashMap<String, String>) -> Result<(), S
         }
         _ => Ok(()),
     }
+}
+
+/// The narrative with every attribute value (`href="urn:uuid:..."`, `src='...'`) that is
+/// exactly an entry's `urn:` identity replaced by its `Type/id`; `None` when there is none.
+/// Only whole attribute values are links: `urn:oid:1.2.3` must not change inside
+/// `urn:oid:1.2.3.4`, nor in the text.
+fn rewrite_narrative_links(div: &str, map: &HashMap<String, String>) -> Option<String> {
+    // Where the next attribute value starting with `urn:` opens (at its quote), either quote.
+    let next_value = |from: usize| {
+        [div[from..].find("=\"urn:"), div[from..].find("='urn:")]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|at| from + at + 1)
+    };
+    let mut out = String::new();
+    let (mut copied, mut from) = (0, 0);
+    while let Some(quote_at) = next_value(from) {
+        let quote = &div[quote_at..=quote_at];
+        let start = quote_at + 1;
+        let Some(len) = div[start..].find(quote) else {
+            break;
+        };
+        if let Some(to) = map.get(&div[start..start + len]) {
+            out.push_str(&div[copied..start]);
+            out.push_str(to);
+            copied = start + len;
+        }
+        from = start + len;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&div[copied..]);
+    Some(out)
 }
 
 /// Replaces conditional references (`Patient?identifier=sys|val`) with the `Type/id` that
@@ -113,6 +146,32 @@ mod tests {
         assert_eq!(
             v["participant"][0]["individual"]["reference"],
             "Practitioner/p1"
+        );
+    }
+
+    #[test]
+    fn narrative_links_are_rewritten_as_whole_attribute_values() {
+        let map: HashMap<String, String> = [
+            ("urn:oid:1.2.3".to_owned(), "Patient/p".to_owned()),
+            ("urn:uuid:9".to_owned(), "Encounter/e".to_owned()),
+        ]
+        .into();
+        let div = "<div><a href=\"urn:oid:1.2.3.4\">other</a> <a href='urn:oid:1.2.3'>p</a> \
+                   urn:oid:1.2.3 in text <img src=\"urn:uuid:9\"/><a href=\"urn:uuid:8\">x</a></div>";
+        assert_eq!(
+            rewrite_narrative_links(div, &map).as_deref(),
+            Some(
+                "<div><a href=\"urn:oid:1.2.3.4\">other</a> <a href='Patient/p'>p</a> \
+                 urn:oid:1.2.3 in text <img src=\"Encounter/e\"/><a href=\"urn:uuid:8\">x</a></div>"
+            )
+        );
+        assert_eq!(
+            rewrite_narrative_links("<div>urn:oid:1.2.3</div>", &map),
+            None
+        );
+        assert_eq!(
+            rewrite_narrative_links("<div><a href=\"urn:oid:1.2.3", &map),
+            None
         );
     }
 
