@@ -696,6 +696,15 @@ fn reference_parameters(db: &TestDb) {
         &["e1", "e2", "e4"],
     );
     check(&s, "Encounter", "subject:Group=p1", &[]);
+    // A version-specific value is refused: the index keeps targets, not versions.
+    let versioned = s.search(
+        &q("Encounter", "subject=Patient/p1/_history/1"),
+        &PageRequest::default(),
+    );
+    assert!(
+        matches!(&versioned, Err(StoreError::UnsupportedSearch(m)) if m.contains("_history")),
+        "{versioned:?}"
+    );
     // A reference matches whether or not its target still exists.
     check(&s, "Encounter", "subject=Patient/p6", &["e7"]);
     check(

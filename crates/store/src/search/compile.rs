@@ -613,11 +613,19 @@ impl Compiler {
                     target_type,
                     id,
                     url,
-                    ..
+                    version,
                 },
             ) => {
                 if !matches!(m, None | Some(Modifier::Type(_))) {
                     return Err(unsupported(c));
+                }
+                if version.is_some() {
+                    // Index rows keep a reference's target, not the version it names:
+                    // matching every version would silently answer another question.
+                    return Err(StoreError::UnsupportedSearch(format!(
+                        "`{}`: references to a version (Type/id/_history/n) cannot be searched",
+                        c.code
+                    )));
                 }
                 let forced = match m {
                     Some(Modifier::Type(t)) => Some(t.as_str()),
