@@ -1053,6 +1053,11 @@ fn history_paging_has_no_skips_or_repeats(s: &Server) {
         let all = entry_keys(one_page.json()["entry"].as_array().unwrap());
         assert_eq!(all.len(), expected, "{scope}");
         assert!(link(&one_page.json(), "next").is_none());
+        let first = link(&one_page.json(), "first").expect("a first link");
+        assert!(
+            first.ends_with(&format!("{scope}?_count=100")) && !first.contains("_cursor"),
+            "{first}"
+        );
         for count in [1, 3, 5, 16] {
             let mut pages = 0;
             let mut seen = Vec::new();

@@ -107,7 +107,8 @@ impl Fhir {
             .next
             .as_deref()
             .map(|c| with_query(&path, &params, Some(c)));
-        let mut links = vec![("self", self_url.as_str())];
+        let first_url = with_query(&path, &params, None);
+        let mut links = vec![("self", self_url.as_str()), ("first", first_url.as_str())];
         if let Some(next) = &next_url {
             links.push(("next", next.as_str()));
         }
