@@ -4,6 +4,8 @@
 //! as elements/s (= operations/s).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "fixtures/patient.rs"]
+mod patient;
 #[path = "../tests/common/pg.rs"]
 mod pg;
 
@@ -12,58 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
-use custodian_store::{AuditContext, BatchItem, BoxError, Meta, Store, StoreOptions, Synchronous};
-
-fn patient_index(i: u64) -> ResourceIndex {
-    let s = |param: &str, v: &str| IndexEntry {
-        param: param.into(),
-        value: IndexValue::String {
-            normalized: v.to_lowercase(),
-            exact: v.into(),
-        },
-    };
-    let t = |param: &str, system: Option<&str>, code: &str| IndexEntry {
-        param: param.into(),
-        value: IndexValue::Token {
-            system: system.map(Into::into),
-            code: Some(code.into()),
-            display: None,
-        },
-    };
-    ResourceIndex {
-        entries: vec![
-            s("family", &format!("Family{}", i % 1000)),
-            s("given", "Anna"),
-            s("name", &format!("Family{}", i % 1000)),
-            s("name", "Anna"),
-            t("identifier", Some("urn:oid:1.2.3"), &format!("MRN{i}")),
-            t(
-                "gender",
-                Some("http://hl7.org/fhir/administrative-gender"),
-                "female",
-            ),
-            t("active", None, "true"),
-            IndexEntry {
-                param: "birthdate".into(),
-                value: IndexValue::Date {
-                    low: 315_532_800_000_000,
-                    high: 315_619_199_999_999,
-                },
-            },
-        ],
-    }
-}
-
-fn render(i: u64) -> impl FnMut(&Meta<'_>) -> Result<Vec<u8>, BoxError> {
-    move |m| {
-        Ok(format!(
-            r#"{{"resourceType":"Patient","id":"{}","meta":{{"versionId":"{}","lastUpdated":"{}"}},"identifier":[{{"system":"urn:oid:1.2.3","value":"MRN{i}"}}],"active":true,"name":[{{"family":"Family{}","given":["Anna"]}}],"gender":"female","birthDate":"1980-01-01","address":[{{"line":["1 Main Street"],"city":"Springfield","postalCode":"12345","country":"US"}}]}}"#,
-            m.id, m.version_id, m.last_updated, i % 1000
-        )
-        .into_bytes())
-    }
-}
+use custodian_store::{AuditContext, BatchItem, Store, StoreOptions, Synchronous};
+use patient::{patient_index, render};
 
 struct Backend {
     name: &'static str,
