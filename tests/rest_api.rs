@@ -117,6 +117,34 @@ fn metadata_is_a_capability_statement(s: &Server) {
         }
         assert_eq!(resource["versioning"], "versioned-update");
         assert_eq!(resource["updateCreate"], true);
+        assert_eq!(resource["conditionalRead"], "full-support");
+        let listed = |key: &str| -> Vec<String> {
+            resource[key]
+                .as_array()
+                .unwrap_or_else(|| panic!("{t} has no {key}"))
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (includes, revincludes) = (listed("searchInclude"), listed("searchRevInclude"));
+        match t {
+            "Encounter" => assert!(
+                includes.contains(&"Encounter:subject".to_owned()),
+                "{includes:?}"
+            ),
+            "Patient" => {
+                for r in [
+                    "Encounter:subject",
+                    "Condition:subject",
+                    "Condition:patient",
+                ] {
+                    assert!(revincludes.contains(&r.to_owned()), "{r}: {revincludes:?}");
+                }
+                // Condition:encounter points at Encounters only.
+                assert!(!revincludes.contains(&"Condition:encounter".to_owned()));
+            }
+            _ => {}
+        }
     }
     let system: Vec<&str> = rest["interaction"]
         .as_array()

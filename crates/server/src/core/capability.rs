@@ -3,6 +3,7 @@
 //! has for each type.
 
 use super::Fhir;
+use custodian_search::registry::SearchParamType;
 use serde_json::{json, Value};
 
 /// What is implemented, in one place, so the statement cannot claim more than the code does.
@@ -57,7 +58,7 @@ impl Fhir {
             "patchFormat": ["application/json-patch+json"],
             "rest": [{
                 "mode": "server",
-                "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400 (handling=lenient ignores them and reports them in an outcome entry). Not supported yet, answered with 400 not-supported: the :in, :not-in and :of-type modifiers (no terminology service), token :above/:below, composite parameters, _text, _content, _query, _list, _filter. Search paging is forward-only (keyset cursors): links are self, first and next.",
+                "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400 (handling=lenient ignores them and reports them in an outcome entry). Not supported yet, answered with 400 not-supported: the :in, :not-in and :of-type modifiers (no terminology service), token :above/:below, reference values naming a version, composite parameters, _contained=true|both, _text, _content, _query, _list, _filter. Search paging is keyset-based in both directions: links are self, first, previous (after the first page) and next.",
                 "resource": resources,
                 "interaction": system_interactions,
                 "operation": [{
@@ -111,7 +112,40 @@ impl Fhir {
                 )
                 .collect();
             resource["searchParam"] = Value::Array(params);
+            resource["searchInclude"] = json!(self.search_includes(resource_type));
+            resource["searchRevInclude"] = json!(self.search_revincludes(resource_type));
         }
         resource
+    }
+
+    /// `_include` values a search of `resource_type` takes: `*` and each of its reference
+    /// parameters (`Encounter:subject`).
+    fn search_includes(&self, resource_type: &str) -> Vec<String> {
+        let mut includes = vec!["*".to_owned()];
+        includes.extend(
+            self.registry
+                .params(resource_type)
+                .filter(|p| p.param_type == SearchParamType::Reference)
+                .map(|p| format!("{resource_type}:{}", p.code)),
+        );
+        includes
+    }
+
+    /// `_revinclude` values a search of `resource_type` takes: the reference parameters of
+    /// every served type that may point at it (`Condition:subject` for Patient).
+    fn search_revincludes(&self, resource_type: &str) -> Vec<String> {
+        let mut revincludes = vec!["*".to_owned()];
+        for source in self.supported_types() {
+            revincludes.extend(
+                self.registry
+                    .params(source)
+                    .filter(|p| p.param_type == SearchParamType::Reference)
+                    .filter(|p| {
+                        p.targets.is_empty() || p.targets.iter().any(|t| t == resource_type)
+                    })
+                    .map(|p| format!("{source}:{}", p.code)),
+            );
+        }
+        revincludes
     }
 }
