@@ -27,6 +27,7 @@ backends!(
     paging_follows_next_without_skips_or_repeats,
     paging_while_others_write,
     summary_count_total_and_elements,
+    compartment_search_by_the_patient_compartment,
     strict_and_lenient_handling,
     post_search_form_body,
     hostile_values_match_literally,
@@ -1974,4 +1975,76 @@ fn summary_text_data_and_lenient_post(s: &Server) {
     let b = r.json();
     assert_eq!(entries_in_mode(&b, "match").len(), 1, "{b}");
     assert_eq!(entries_in_mode(&b, "outcome").len(), 1, "{b}");
+}
+
+/// `GET Patient/[id]/[type]`: the type's resources in one patient's compartment, by the
+/// official CompartmentDefinition (Encounter by `patient`; Condition by `patient` or
+/// `asserter`; the Patient itself and the Patients that link to it).
+fn compartment_search_by_the_patient_compartment(s: &Server) {
+    let id = |r: Value| r["id"].as_str().unwrap().to_owned();
+    let a = id(s.create(&common::patient("Compartmenta")));
+    let b = id(s.create(&common::patient("Compartmentb")));
+    let mut linked = common::patient("Compartmentlinked");
+    linked["link"] = json!([{"other": {"reference": format!("Patient/{a}")}, "type": "seealso"}]);
+    let linked = id(s.create(&linked));
+    let encounters: BTreeSet<String> = (0..5)
+        .map(|_| id(s.create(&common::encounter(&a))))
+        .collect();
+    let mut planned = common::encounter(&a);
+    planned["status"] = json!("planned");
+    let planned = id(s.create(&planned));
+    s.create(&common::encounter(&b));
+    let own = id(s.create(&common::condition(&a)));
+    let mut asserted = common::condition(&b);
+    asserted["asserter"] = json!({"reference": format!("Patient/{a}")});
+    let asserted = id(s.create(&asserted));
+    s.create(&common::condition(&b));
+
+    let set = |ids: Vec<String>| ids.into_iter().collect::<BTreeSet<String>>();
+    let mut all_encounters = encounters.clone();
+    all_encounters.insert(planned.clone());
+    assert_eq!(
+        set(search_ids(s, &format!("Patient/{a}/Encounter"))),
+        all_encounters
+    );
+    assert_eq!(
+        set(search_ids(
+            s,
+            &format!("Patient/{a}/Encounter?status=finished")
+        )),
+        encounters
+    );
+    assert_eq!(
+        set(search_ids(s, &format!("Patient/{a}/Condition"))),
+        set(vec![own, asserted])
+    );
+    assert_eq!(
+        set(search_ids(s, &format!("Patient/{a}/Patient"))),
+        set(vec![a.clone(), linked])
+    );
+    assert!(search_ids(s, "Patient/nobody/Encounter").is_empty());
+    // Paging stays in the compartment, both ways, and the links say where they are.
+    let pages = assert_previous_links_mirror_next(s, &format!("Patient/{a}/Encounter?_count=2"));
+    assert_eq!(pages.len(), 3);
+    let first = search(s, &format!("Patient/{a}/Encounter?_count=2"));
+    let next = link(&first, "next").unwrap();
+    assert!(next.contains(&format!("/Patient/{a}/Encounter?")), "{next}");
+    assert_eq!(count(s, &format!("Patient/{a}/Encounter")), 6);
+    // The POST form of the same search.
+    let r = s
+        .req("POST", &format!("Patient/{a}/Encounter/_search"))
+        .body("application/x-www-form-urlencoded", "status=planned")
+        .send();
+    r.assert_status(200);
+    let found: Vec<Value> = entries_in_mode(&r.json(), "match");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["resource"]["id"], planned.as_str());
+    // What is not a compartment, or never in one.
+    s.get(&format!("Encounter/{planned}/Condition"))
+        .assert_outcome(400, "not-supported");
+    s.get(&format!("Patient/{a}/Unknowntype"))
+        .assert_status(404);
+    // Strict handling holds in a compartment as anywhere.
+    s.get(&format!("Patient/{a}/Encounter?foo=bar"))
+        .assert_outcome(400, "invalid");
 }

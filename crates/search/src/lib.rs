@@ -36,6 +36,7 @@
 // Tests may unwrap; the library itself may not (the lib target is still linted without cfg(test)).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod compartment;
 pub mod datetime;
 pub mod decimal;
 pub mod extract;

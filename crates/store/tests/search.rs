@@ -47,6 +47,7 @@ both_backends!(
     one_filter_pages_in_key_order,
     bulk_created_rows_are_searchable,
     iterate_that_goes_deeper_than_its_rounds_says_so,
+    compartment_filter,
 );
 
 fn ctx() -> AuditContext {
@@ -1596,4 +1597,53 @@ fn iterate_that_goes_deeper_than_its_rounds_says_so(db: &TestDb) {
     // Without :iterate there is one round, which is all that was asked.
     let once = search("_id=pl0&_include=Patient:link");
     assert_eq!((once.included.len(), once.include_cut), (1, None));
+}
+
+/// Resources of a type in one patient's compartment (`GET Patient/p1/Encounter`), alone and
+/// with other filters; on SQLite the compartment's reference rows drive the query.
+fn compartment_filter(db: &TestDb) {
+    let s = populated(db);
+    let in_compartment = |ty: &str, query: &str, patient: &str| {
+        let mut query = q(ty, query);
+        let params = custodian_search::compartment::compartment_params("Patient", ty).unwrap();
+        query
+            .filters
+            .push(custodian_search::query::Filter::Compartment(
+                custodian_search::query::Compartment {
+                    compartment_type: "Patient".into(),
+                    id: patient.into(),
+                    params: params.to_vec(),
+                },
+            ));
+        query
+    };
+    let ids = |query: &SearchQuery| -> BTreeSet<String> {
+        s.search(query, &PageRequest::default())
+            .unwrap()
+            .matches
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
+    };
+    assert_eq!(
+        ids(&in_compartment("Encounter", "", "p1")),
+        set(&["e1", "e2"])
+    );
+    assert_eq!(
+        ids(&in_compartment("Encounter", "status=finished", "p1")),
+        set(&["e1"])
+    );
+    assert_eq!(ids(&in_compartment("Encounter", "", "nobody")), set(&[]));
+    assert_eq!(ids(&in_compartment("Patient", "", "p2")), set(&["p2"]));
+    let plan = s
+        .explain_search(&in_compartment("Encounter", "", "p1"))
+        .unwrap();
+    if db.url.starts_with("sqlite:") {
+        let text = plan.join("\n");
+        // The compartment's keys were probed and bound: rows reached by primary key.
+        assert!(
+            text.contains("SEARCH r USING INTEGER PRIMARY KEY") && !text.contains("SCAN r"),
+            "{text}"
+        );
+    }
 }

@@ -88,6 +88,21 @@ pub enum Filter {
     /// `_has:Type:param:rest`: resources referenced through `reference_param` by some
     /// `source_type` resource matching `filter` (a filter on `source_type`).
     Has(Has),
+    /// A compartment search (`GET Patient/123/Encounter`): resources whose reference
+    /// parameters `params` point at the compartment's resource (and that resource itself
+    /// when the searched type is the compartment's type).
+    Compartment(Compartment),
+}
+
+/// The compartment of one resource, as a filter (see [`Filter::Compartment`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compartment {
+    /// `Patient`.
+    pub compartment_type: String,
+    /// The compartment resource's id.
+    pub id: String,
+    /// The searched type's parameters that link it (`compartment_params`), never empty.
+    pub params: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

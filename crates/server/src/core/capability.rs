@@ -58,7 +58,8 @@ impl Fhir {
             "patchFormat": ["application/json-patch+json"],
             "rest": [{
                 "mode": "server",
-                "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400 (handling=lenient ignores them and reports them in an outcome entry). Not supported yet, answered with 400 not-supported: the :in, :not-in and :of-type modifiers (no terminology service), token :above/:below, reference values naming a version, composite parameters, _contained=true|both, _text, _content, _query, _list, _filter. Search paging is keyset-based in both directions: links are self, first, previous (after the first page) and next.",
+                "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400 (handling=lenient ignores them and reports them in an outcome entry). Not supported yet, answered with 400 not-supported: the :in, :not-in and :of-type modifiers (no terminology service), token :above/:below, reference values naming a version, composite parameters, _contained=true|both, _text, _content, _query, _list, _filter. Search paging is keyset-based in both directions: links are self, first, previous (after the first page) and next. Compartment search: GET [base]/Patient/[id]/[type] by the official Patient CompartmentDefinition.",
+                "compartment": ["http://hl7.org/fhir/CompartmentDefinition/patient"],
                 "resource": resources,
                 "interaction": system_interactions,
                 "operation": [{

@@ -7,7 +7,8 @@ use super::history::encode;
 use super::subset::Subset;
 use super::{Fhir, RequestContext};
 use custodian_search::query::{
-    parse_query_with, Filter, Handling, QueryError, SearchQuery, SearchValue, Summary, TokenSystem,
+    parse_query_with, Compartment, Filter, Handling, QueryError, SearchQuery, SearchValue, Summary,
+    TokenSystem,
 };
 use custodian_search::registry::SearchParamType;
 use custodian_store::{IncludeCut, PageRequest, SearchResult, StoreError, Tx};
@@ -19,7 +20,8 @@ const NOT_SEARCH: &[&str] = &["_format", "_pretty", "_cursor"];
 /// A search parsed and checked against the parameter definitions, ready to run on the store
 /// or inside a write transaction (a transaction Bundle's search entries), then to render.
 pub(crate) struct SearchPlan {
-    resource_type: String,
+    /// Where the links point: `[base]/Encounter` or `[base]/Patient/123/Encounter`.
+    path: String,
     query: SearchQuery,
     /// The applied parameters, for the links.
     applied: String,
@@ -57,15 +59,56 @@ impl Fhir {
         handling: Handling,
     ) -> Result<String, FhirError> {
         let plan = self.plan_search(ctx, resource_type, params, handling)?;
-        let found = if plan.query.summary == Some(Summary::Count) {
-            Found::Count(self.store.count(&plan.query)?)
-        } else {
-            let page = PageRequest {
-                cursor: plan.cursor.clone(),
-            };
-            Found::Page(self.store.search(&plan.query, &page)?)
-        };
+        let found = self.run_search(&plan)?;
         self.render_search(ctx, &plan, found)
+    }
+
+    /// `GET [base]/Patient/123/Encounter?...`: a search of the type within the compartment of
+    /// one resource (compartmentdefinition.html), by the official CompartmentDefinition.
+    pub fn search_compartment(
+        &self,
+        ctx: &RequestContext,
+        compartment: (&str, &str),
+        resource_type: &str,
+        params: &[(String, String)],
+        handling: Handling,
+    ) -> Result<String, FhirError> {
+        let (compartment_type, id) = compartment;
+        self.check_type(compartment_type)?;
+        if !custodian_search::compartment::is_compartment(compartment_type) {
+            return Err(FhirError::NotSupported(format!(
+                "{compartment_type} is not a compartment (Patient is)"
+            )));
+        }
+        custodian_store::validate_id(id).map_err(FhirError::from)?;
+        let mut plan = self.plan_search(ctx, resource_type, params, handling)?;
+        let params =
+            custodian_search::compartment::compartment_params(compartment_type, resource_type)
+                .ok_or_else(|| {
+                    FhirError::bad_request(format!(
+                        "{resource_type} resources are never in a {compartment_type} compartment"
+                    ))
+                })?;
+        plan.query.filters.push(Filter::Compartment(Compartment {
+            compartment_type: compartment_type.to_owned(),
+            id: id.to_owned(),
+            params: params.to_vec(),
+        }));
+        check_cost(&plan.query)?;
+        plan.path = format!("{}/{compartment_type}/{id}/{resource_type}", ctx.base_url);
+        let found = self.run_search(&plan)?;
+        self.render_search(ctx, &plan, found)
+    }
+
+    /// Runs a planned search on the store (its own read snapshot).
+    fn run_search(&self, plan: &SearchPlan) -> Result<Found, FhirError> {
+        if plan.query.summary == Some(Summary::Count) {
+            return Ok(Found::Count(self.store.count(&plan.query)?));
+        }
+        let page = PageRequest {
+            cursor: plan.cursor.clone(),
+        };
+        Ok(Found::Page(self.store.search(&plan.query, &page)?))
     }
 
     /// Parses and checks a search: every error a search can have for its parameters is
@@ -95,7 +138,7 @@ impl Fhir {
         let applied = query.to_query_string();
         let outcome = lenient_outcome(&query);
         Ok(SearchPlan {
-            resource_type: resource_type.to_owned(),
+            path: format!("{}/{resource_type}", ctx.base_url),
             query,
             applied,
             cursor,
@@ -111,13 +154,12 @@ impl Fhir {
         found: Found,
     ) -> Result<String, FhirError> {
         let SearchPlan {
-            resource_type,
+            path,
             query,
             applied,
             cursor,
             outcome,
         } = plan;
-        let path = format!("{}/{resource_type}", ctx.base_url);
         let link = |cursor: Option<&str>| {
             let mut url = path.clone();
             let mut sep = '?';
@@ -261,6 +303,7 @@ impl Fhir {
                 let source = has.source_type.clone();
                 self.imply_in_filter(&source, &mut has.filter);
             }
+            Filter::Compartment(_) => {}
         }
     }
 

@@ -131,7 +131,19 @@ pub async fn create(
 pub async fn search(req: HttpRequest, state: Data<AppState>, path: String) -> HttpResponse {
     let call = call!(req, state);
     let params = call.query.clone();
-    run_search(call, state, path, params).await
+    run_search(call, state, Searched::Type(path), params).await
+}
+
+/// `GET [base]/[compartment]/[id]/[type]?...`
+pub async fn search_compartment(
+    req: HttpRequest,
+    state: Data<AppState>,
+    (compartment, id, resource_type): (String, String, String),
+) -> HttpResponse {
+    let call = call!(req, state);
+    let params = call.query.clone();
+    let searched = Searched::Compartment(compartment, id, resource_type);
+    run_search(call, state, searched, params).await
 }
 
 /// `POST [base]/[type]/_search` with a form body (and perhaps a query string too).
@@ -139,6 +151,34 @@ pub async fn search_post(
     req: HttpRequest,
     state: Data<AppState>,
     path: String,
+    payload: Payload,
+) -> HttpResponse {
+    search_form(req, state, Searched::Type(path), payload).await
+}
+
+/// `POST [base]/[compartment]/[id]/[type]/_search`
+pub async fn search_compartment_post(
+    req: HttpRequest,
+    state: Data<AppState>,
+    (compartment, id, resource_type): (String, String, String),
+    payload: Payload,
+) -> HttpResponse {
+    let searched = Searched::Compartment(compartment, id, resource_type);
+    search_form(req, state, searched, payload).await
+}
+
+/// What a search runs over: a type, or a type within one resource's compartment.
+enum Searched {
+    Type(String),
+    /// Compartment type, its resource's id, the searched type.
+    Compartment(String, String, String),
+}
+
+/// A `_search` POST: parameters from the form body (and perhaps a query string too).
+async fn search_form(
+    req: HttpRequest,
+    state: Data<AppState>,
+    searched: Searched,
     payload: Payload,
 ) -> HttpResponse {
     let call = call!(req, state);
@@ -160,13 +200,13 @@ pub async fn search_post(
         Err(e) => return call.fail(&FhirError::bad_request(format!("malformed form body: {e}"))),
     };
     params.extend(call.query.iter().cloned());
-    run_search(call, state, path, params).await
+    run_search(call, state, searched, params).await
 }
 
 async fn run_search(
     call: Call,
     state: Data<AppState>,
-    resource_type: String,
+    searched: Searched,
     params: Vec<(String, String)>,
 ) -> HttpResponse {
     let handling = match call.prefer.handling {
@@ -174,7 +214,13 @@ async fn run_search(
         negotiate::Handling::Lenient => Handling::Lenient,
     };
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
-    match blocking(move || fhir.search(&ctx, &resource_type, &params, handling)).await {
+    let run = move || match &searched {
+        Searched::Type(t) => fhir.search(&ctx, t, &params, handling),
+        Searched::Compartment(c, id, t) => {
+            fhir.search_compartment(&ctx, (c, id), t, &params, handling)
+        }
+    };
+    match blocking(run).await {
         Ok(bundle) => response::json(StatusCode::OK, bundle, call.output),
         Err(e) => call.fail(&e),
     }

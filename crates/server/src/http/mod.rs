@@ -59,6 +59,8 @@ async fn dispatch(req: HttpRequest, state: Data<AppState>, payload: Payload) -> 
         [_, _, "_history"] => ("[type]/[id]/_history", "GET, HEAD"),
         [_, _, "$validate"] => ("[type]/[id]/$validate", "POST"),
         [_, _, "_history", _] => ("[type]/[id]/_history/[vid]", "GET, HEAD"),
+        [_, _, _] => ("[compartment]/[id]/[type]", "GET, HEAD"),
+        [_, _, _, "_search"] => ("[compartment]/[id]/[type]/_search", "POST"),
         _ => return not_found(req, state).await,
     };
     req.extensions_mut().insert(Route(route));
@@ -85,6 +87,12 @@ async fn dispatch(req: HttpRequest, state: Data<AppState>, payload: Payload) -> 
         }
         ("[type]/[id]/_history/[vid]", _) if get => {
             vread(req, state, (owned(0), owned(1), owned(3))).await
+        }
+        ("[compartment]/[id]/[type]", _) if get => {
+            search_compartment(req, state, (owned(0), owned(1), owned(2))).await
+        }
+        ("[compartment]/[id]/[type]/_search", "POST") => {
+            search_compartment_post(req, state, (owned(0), owned(1), owned(2)), payload).await
         }
         _ => method_not_allowed(req, state, allow).await,
     }

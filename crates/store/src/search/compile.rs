@@ -24,7 +24,9 @@
 //! Table and column names come from the fixed strings below; values are always bound.
 
 use custodian_search::query::semantics::{date_match, number_match, Bound, Cmp, Column};
-use custodian_search::query::{Chain, Condition, Filter, Has, Modifier, SearchValue, TokenSystem};
+use custodian_search::query::{
+    Chain, Compartment, Condition, Filter, Has, Modifier, SearchValue, TokenSystem,
+};
 use custodian_search::registry::SearchParamType;
 
 use super::sql::{Bind, Sql};
@@ -246,7 +248,63 @@ impl Compiler {
             Filter::Condition(c) => self.condition(c, scope),
             Filter::Chain(ch) => self.chain(ch, scope),
             Filter::Has(h) => self.has(h, scope),
+            Filter::Compartment(c) => Ok(self.compartment(c, scope)),
         }
+    }
+
+    /// `GET Patient/123/Encounter`: the resources whose compartment parameters reference
+    /// `Patient/123`, a set of reference rows (it drives on SQLite like any selective set);
+    /// when the searched type is the compartment's own, that resource belongs too.
+    fn compartment(&mut self, c: &Compartment, scope: &Scope) -> Pred {
+        let x = self.alias("m");
+        let mut sql = Sql::default();
+        sql.push("SELECT ")
+            .push(&x)
+            .push(".res_pk AS k FROM idx_reference ")
+            .push(&x);
+        let hint = Hint {
+            at: sql.len(),
+            index: REFERENCE_BY_RESOURCE,
+        };
+        sql.push(" WHERE ")
+            .push(&x)
+            .push(".resource_type = ")
+            .text(scope.resource_type.as_str())
+            .push(" AND ")
+            .push(&x)
+            .push(".param IN (");
+        for (i, param) in c.params.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(param.as_str());
+        }
+        sql.push(") AND ")
+            .push(&x)
+            .push(".target_type = ")
+            .text(c.compartment_type.as_str())
+            .push(" AND ")
+            .push(&x)
+            .push(".target_id = ")
+            .text(c.id.as_str());
+        let set = Pred::Set {
+            sql,
+            key: format!("{x}.res_pk"),
+            on: Key::Pk,
+            hint_in: None,
+            hint_exists: Some(hint),
+        };
+        if scope.resource_type != c.compartment_type {
+            return set;
+        }
+        let mut expr = Sql::new("(");
+        expr.push(&scope.alias)
+            .push(".resource_id = ")
+            .text(c.id.as_str())
+            .push(" OR ")
+            .append(set.render(scope, Mode::Exists, self.sqlite))
+            .push(")");
+        Pred::Expr(expr)
     }
 
     /// A nested filter as a predicate on `scope` (sets drive: chains and `_has` are usually
