@@ -33,7 +33,7 @@ backends!(
     prefer_return_shapes_response_entries,
     trailing_slash_and_non_bundle_bodies,
     transaction_read_and_search_entries_see_the_writes,
-    patch_entries_are_refused_clearly,
+    patch_entries_apply_a_json_patch,
     oid_and_absolute_full_urls_are_rewritten,
     entries_may_reference_resources_put_in_the_same_transaction,
     absolute_request_urls_nested_conditional_references_and_batch_replays,
@@ -965,26 +965,122 @@ fn concurrent_transactions_with_the_same_if_none_exist_create_once(s: &Server) {
     assert_eq!(count(s, "Patient?identifier=TX-RACE"), 1, "{statuses:?}");
 }
 
-fn patch_entries_are_refused_clearly(s: &Server) {
-    let p = s.create(&patient("Patchy"));
-    let entries = vec![
-        post_entry(&uuid(1), patient("PatchSibling")),
+/// A PATCH entry: a JSON Patch in a Binary, applied to the current version with the PUTs;
+/// it may take a reference to an entry of the same transaction. What cannot be applied fails
+/// the transaction naming the entry, with nothing stored.
+fn patch_entries_apply_a_json_patch(s: &Server) {
+    use base64::Engine;
+    let b64 = |patch: Value| base64::engine::general_purpose::STANDARD.encode(patch.to_string());
+    let patch_entry = |id: &str, patch: Value, extra: Value| {
+        let mut request = json!({"method": "PATCH", "url": format!("Patient/{id}")});
+        if let (Some(r), Some(e)) = (request.as_object_mut(), extra.as_object()) {
+            r.extend(e.clone());
+        }
         json!({
             "resource": {"resourceType": "Binary", "contentType": "application/json-patch+json",
-                         "data": "W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9hY3RpdmUiLCJ2YWx1ZSI6ZmFsc2V9XQ=="},
-            "request": {"method": "PATCH", "url": format!("Patient/{}", p["id"].as_str().unwrap())}
-        }),
+                         "data": b64(patch)},
+            "request": request
+        })
+    };
+    let p = s.create(&patient("Patchy"));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let entries = vec![
+        post_entry(&uuid(1), patient("PatchSibling")),
+        patch_entry(
+            &id,
+            json!([
+                {"op": "replace", "path": "/active", "value": false},
+                {"op": "add", "path": "/link", "value": [{"other": {"reference": uuid(1)}, "type": "seealso"}]}
+            ]),
+            json!({"ifMatch": "W/\"1\""}),
+        ),
     ];
-    let r = post_bundle(s, &bundle("transaction", entries));
+    let b = transact(s, entries);
+    assert!(status_of(&b["entry"][1]).starts_with("200"), "{b}");
+    assert_eq!(b["entry"][1]["response"]["etag"], "W/\"2\"", "{b}");
+    let stored = s.get(&format!("Patient/{id}")).json();
+    assert_eq!(stored["active"], false, "{stored}");
+    assert_eq!(
+        stored["link"][0]["other"]["reference"],
+        location_ref(&b["entry"][0]),
+        "{stored}"
+    );
+    // In a batch too.
+    let r = post_bundle(
+        s,
+        &bundle(
+            "batch",
+            vec![patch_entry(
+                &id,
+                json!([{"op": "replace", "path": "/gender", "value": "other"}]),
+                json!({}),
+            )],
+        ),
+    );
+    r.assert_status(200);
     assert!(
-        r.status >= 400 && r.status < 500,
-        "{}: {}",
-        r.status,
+        status_of(&r.json()["entry"][0]).starts_with("200"),
+        "{}",
         r.body
     );
-    let text = diagnostics(&r.json());
-    assert!(text.contains("PATCH") && text.contains("entry 1"), "{text}");
-    assert_nothing_named(s, "PatchSibling");
+    assert_eq!(s.get(&format!("Patient/{id}")).json()["gender"], "other");
+    // Failures roll the whole transaction back and name the entry.
+    for (patch, extra, status) in [
+        (
+            json!([{"op": "replace", "path": "/nothing/here", "value": 1}]),
+            json!({}),
+            422,
+        ),
+        (
+            json!([{"op": "replace", "path": "/gender", "value": "not-a-gender"}]),
+            json!({}),
+            400,
+        ),
+        (
+            json!([{"op": "replace", "path": "/id", "value": "other-id"}]),
+            json!({}),
+            400,
+        ),
+        (
+            json!([{"op": "replace", "path": "/active", "value": true}]),
+            json!({"ifMatch": "W/\"1\""}),
+            412,
+        ),
+    ] {
+        let entries = vec![
+            post_entry(&uuid(1), patient("PatchFailSibling")),
+            patch_entry(&id, patch.clone(), extra),
+        ];
+        let r = post_bundle(s, &bundle("transaction", entries));
+        assert_eq!(r.status, status, "{patch}: {}", r.body);
+        assert!(
+            diagnostics(&r.json()).contains("entry 1"),
+            "{patch}: {}",
+            r.body
+        );
+        assert_nothing_named(s, "PatchFailSibling");
+    }
+    // Not a JSON Patch in a Binary: refused where it is wrong.
+    let mut not_base64 = patch_entry(&id, json!([]), json!({}));
+    not_base64["resource"]["data"] = json!("%%%");
+    let mut parameters = patch_entry(&id, json!([]), json!({}));
+    parameters["resource"] =
+        json!({"resourceType": "Parameters", "parameter": [{"name": "operation"}]});
+    let mut wrong_type = patch_entry(&id, json!([]), json!({}));
+    wrong_type["resource"]["contentType"] = json!("application/json");
+    for (entry, expected) in [
+        (not_base64, "data"),
+        (wrong_type, "contentType"),
+        (parameters, "FHIRPath"),
+    ] {
+        let r = post_bundle(s, &bundle("transaction", vec![entry]));
+        assert!(r.status == 400 || r.status == 422, "{expected}: {}", r.body);
+        assert!(r.body.contains(expected), "{expected}: {}", r.body);
+    }
+    assert_eq!(
+        s.get(&format!("Patient/{id}")).json()["meta"]["versionId"],
+        "3"
+    );
 }
 
 fn oid_and_absolute_full_urls_are_rewritten(s: &Server) {

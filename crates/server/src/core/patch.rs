@@ -26,21 +26,7 @@ impl Fhir {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let current = self.store.read(resource_type, id)?;
-            if let Some(expected) = options.if_match {
-                if expected != current.version {
-                    return Err(StoreError::VersionConflict {
-                        expected,
-                        actual: Some(current.version),
-                    }
-                    .into());
-                }
-            }
-            let mut document: Value = serde_json::from_str(&current.body)
-                .map_err(|e| FhirError::Internal(format!("stored body is not JSON: {e}")))?;
-            json_patch::patch(&mut document, &patch).map_err(|e| {
-                FhirError::Unprocessable(format!("the patch cannot be applied: {e}"))
-            })?;
+            let (document, version) = self.patched(resource_type, id, &patch, options.if_match)?;
             let resource: Resource = json::from_value(document)?;
             let Prepared {
                 mut resource,
@@ -53,7 +39,7 @@ impl Fhir {
                 id,
                 &mut resource,
                 &index,
-                Some(current.version),
+                Some(version),
                 warnings,
             ) {
                 Err(FhirError::VersionConflict(_))
@@ -64,5 +50,32 @@ impl Fhir {
                 other => return other,
             }
         }
+    }
+
+    /// The current version of `resource_type/id` with `patch` applied, and that version's
+    /// number, to be written only if it is still current. `if_match`, when given, must name
+    /// it.
+    pub(crate) fn patched(
+        &self,
+        resource_type: &str,
+        id: &str,
+        patch: &json_patch::Patch,
+        if_match: Option<i64>,
+    ) -> Result<(Value, i64), FhirError> {
+        let current = self.store.read(resource_type, id)?;
+        if let Some(expected) = if_match {
+            if expected != current.version {
+                return Err(StoreError::VersionConflict {
+                    expected,
+                    actual: Some(current.version),
+                }
+                .into());
+            }
+        }
+        let mut document: Value = serde_json::from_str(&current.body)
+            .map_err(|e| FhirError::Internal(format!("stored body is not JSON: {e}")))?;
+        json_patch::patch(&mut document, patch)
+            .map_err(|e| FhirError::Unprocessable(format!("the patch cannot be applied: {e}")))?;
+        Ok((document, current.version))
     }
 }

@@ -139,6 +139,10 @@ impl Fhir {
         entry_return: EntryReturn,
     ) -> Result<String, FhirError> {
         let mut planned = plan::plan(bundle, &ctx.base_url)?;
+        for p in &mut planned {
+            self.resolve_patch(p)
+                .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
+        }
         // Deletes run first, so the other entries' conditions are judged without what they
         // delete, and references to it fail.
         let no_exclusions = HashSet::new();
@@ -318,6 +322,7 @@ impl Fhir {
             .map(str::to_owned);
         let resource = entry.get("resource").cloned();
         let mut planned = plan::plan_entry(0, entry, resource, full_url, &ctx.base_url)?;
+        self.resolve_patch(&mut planned)?;
         self.resolve_criteria(&mut planned, &HashSet::new())?;
         if let Action::Search { params } = &planned.action {
             return self
@@ -334,6 +339,31 @@ impl Fhir {
         Ok(self
             .store
             .write_one(&ctx.audit(), |tx| execute(tx, &planned, &mut prepared))?)
+    }
+
+    /// A PATCH entry as the update it is: the current version with the patch applied,
+    /// written only if that version is still current when the Bundle runs (a concurrent
+    /// change fails it with a version conflict; its `ifMatch`, if any, must name that
+    /// version). Processed with the PUTs, as http.html orders PATCH.
+    fn resolve_patch(&self, p: &mut Planned) -> Result<(), FhirError> {
+        let Some(patch) = p.patch.take() else {
+            return Ok(());
+        };
+        self.check_type(&p.resource_type)?;
+        let (document, version) = self.patched(&p.resource_type, &p.id, &patch, p.if_match)?;
+        // As on `PATCH [type]/[id]`: the result must still be this resource.
+        let same = document.get("resourceType").and_then(Value::as_str)
+            == Some(p.resource_type.as_str())
+            && document.get("id").and_then(Value::as_str) == Some(p.id.as_str());
+        if !same {
+            return Err(FhirError::bad_request(
+                "a patch may not change the resource's type or id",
+            ));
+        }
+        p.resource = Some(document);
+        p.action = Action::Update;
+        p.if_match = Some(version);
+        Ok(())
     }
 
     /// Turns an entry's conditions (`ifNoneExist`, `PUT/DELETE Type?criteria`) into a
@@ -603,6 +633,8 @@ fn execute(
             })
         }
         Action::Search { .. } | Action::NothingToDelete => Ok(Outcome::Deleted),
+        // `resolve_patch` turned every PATCH into an update before execution.
+        Action::Patch => Err(StoreError::Render("PATCH entry was not resolved".into())),
         Action::Existing => Ok(Outcome::Existing(tx.read(&p.resource_type, &p.id)?)),
         Action::Read { version } => {
             let stored = match version {

@@ -12,6 +12,9 @@ pub enum Action {
     Create,
     /// PUT `Type/id`.
     Update,
+    /// PATCH `Type/id` with a JSON Patch (`Planned::patch`): turned into an `Update` of the
+    /// current version before anything else is planned (`Fhir::resolve_patch`).
+    Patch,
     /// DELETE `Type/id`.
     Delete,
     /// GET/HEAD `Type/id` or `Type/id/_history/vid`.
@@ -50,6 +53,8 @@ pub struct Planned {
     /// A conditional update or delete as resolved: checked again inside the write
     /// transaction, so that concurrent Bundles cannot act on a stale answer.
     pub conditional: Option<Conditional>,
+    /// The JSON Patch of a PATCH entry.
+    pub patch: Option<json_patch::Patch>,
 }
 
 /// What the criteria of a conditional update or delete matched when the Bundle was planned.
@@ -68,7 +73,7 @@ impl Planned {
         match self.action {
             Action::Delete => 0,
             Action::Create => 1,
-            Action::Update => 2,
+            Action::Update | Action::Patch => 2,
             Action::Read { .. } | Action::Search { .. } => 3,
             Action::Existing | Action::NothingToDelete => 4,
         }
@@ -259,11 +264,8 @@ pub fn plan_entry(
             *t,
             String::new(),
         ),
-        ("PATCH", _, _) => {
-            return Err(FhirError::NotSupported(
-                "PATCH entries in bundles are not supported yet".into(),
-            ))
-        }
+        ("PATCH", [t, id], None) => (Action::Patch, *t, (*id).to_owned()),
+        ("PATCH", _, _) => return Err(url_error("needs the url 'Type/id'")),
         ("POST", _, _) => return Err(url_error("a create needs the url 'Type'")),
         ("PUT" | "DELETE", _, _) => return Err(url_error("needs the url 'Type/id'")),
         ("GET" | "HEAD", _, _) => return Err(url_error("not a read of 'Type/id'")),
@@ -285,6 +287,10 @@ pub fn plan_entry(
             })?,
         ),
         None => None,
+    };
+    let patch = match action {
+        Action::Patch => Some(patch_document(resource.as_ref(), index)?),
+        _ => None,
     };
     if matches!(action, Action::Create | Action::Update) {
         let Some(r) = &resource else {
@@ -317,6 +323,63 @@ pub fn plan_entry(
         criteria,
         if_none_exist: None,
         conditional: None,
+        patch,
+    })
+}
+
+/// The JSON Patch of a PATCH entry: a Binary of `application/json-patch+json` whose `data`
+/// is the patch document, base64 (http.html#transaction). FHIRPath Patch (a Parameters
+/// resource) is refused, as on `PATCH [type]/[id]`.
+fn patch_document(resource: Option<&Value>, index: usize) -> Result<json_patch::Patch, FhirError> {
+    use base64::Engine;
+    let at = |what: &str| format!("Bundle.entry[{index}].resource{what}");
+    let bad = |message: &str, what: &str| FhirError::bad_request_at(message, at(what));
+    let resource = resource.ok_or_else(|| {
+        bad(
+            "a PATCH entry needs a Binary resource holding a JSON Patch",
+            "",
+        )
+    })?;
+    match resource.get("resourceType").and_then(Value::as_str) {
+        Some("Binary") => {}
+        Some("Parameters") => {
+            return Err(FhirError::NotSupported(
+                "FHIRPath Patch (a Parameters resource) is not supported; send a JSON Patch \
+                 in a Binary of application/json-patch+json"
+                    .into(),
+            ))
+        }
+        _ => {
+            return Err(bad(
+                "a PATCH entry's resource must be a Binary holding a JSON Patch",
+                "",
+            ))
+        }
+    }
+    let content_type = resource
+        .get("contentType")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if content_type.split(';').next().map(str::trim) != Some("application/json-patch+json") {
+        return Err(bad(
+            &format!(
+                "the Binary's contentType is '{content_type}', not application/json-patch+json"
+            ),
+            ".contentType",
+        ));
+    }
+    let data = resource
+        .get("data")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("the Binary has no data", ".data"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| bad(&format!("the Binary's data is not base64: {e}"), ".data"))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        bad(
+            &format!("the Binary's data is not a JSON Patch document: {e}"),
+            ".data",
+        )
     })
 }
 
