@@ -28,6 +28,7 @@ backends!(
     paging_while_others_write,
     summary_count_total_and_elements,
     compartment_search_by_the_patient_compartment,
+    token_in_and_not_in_value_sets,
     strict_and_lenient_handling,
     post_search_form_body,
     hostile_values_match_literally,
@@ -2047,4 +2048,68 @@ fn compartment_search_by_the_patient_compartment(s: &Server) {
     // Strict handling holds in a compartment as anywhere.
     s.get(&format!("Patient/{a}/Encounter?foo=bar"))
         .assert_outcome(400, "invalid");
+}
+
+/// `:in` / `:not-in` with the value sets the server validates with: a Coding with a system
+/// (Encounter.class), a `code` element whose system is implied (Patient.gender), in a chain,
+/// and a value set the server does not have.
+fn token_in_and_not_in_value_sets(s: &Server) {
+    let id = |r: Value| r["id"].as_str().unwrap().to_owned();
+    let mut with_gender = common::patient("Valueset");
+    with_gender["gender"] = json!("female");
+    let female = id(s.create(&with_gender));
+    let mut without = common::patient("Valueset");
+    without.as_object_mut().unwrap().remove("gender");
+    let without = id(s.create(&without));
+    let ambulatory = id(s.create(&common::encounter(&female)));
+    let mut other_class = common::encounter(&without);
+    other_class["class"] = json!({"system": "urn:example:classes", "code": "AMB"});
+    let other_class = id(s.create(&other_class));
+
+    let set = |ids: Vec<String>| ids.into_iter().collect::<BTreeSet<String>>();
+    let encounter_codes = enc("http://terminology.hl7.org/ValueSet/v3-ActEncounterCode");
+    let genders = enc("http://hl7.org/fhir/ValueSet/administrative-gender");
+    assert_eq!(
+        set(search_ids(
+            s,
+            &format!("Encounter?class:in={encounter_codes}")
+        )),
+        set(vec![ambulatory.clone()])
+    );
+    assert_eq!(
+        set(search_ids(
+            s,
+            &format!("Encounter?class:not-in={encounter_codes}")
+        )),
+        set(vec![other_class.clone()])
+    );
+    assert_eq!(
+        set(search_ids(
+            s,
+            &format!("Patient?family=valueset&gender:in={genders}")
+        )),
+        set(vec![female.clone()])
+    );
+    assert_eq!(
+        set(search_ids(
+            s,
+            &format!("Patient?family=valueset&gender:not-in={genders}")
+        )),
+        set(vec![without])
+    );
+    assert_eq!(
+        set(search_ids(
+            s,
+            &format!("Encounter?subject:Patient.gender:in={genders}")
+        )),
+        set(vec![ambulatory])
+    );
+    // The self link keeps the parameter as the client wrote it.
+    let b = search(s, &format!("Encounter?class:in={encounter_codes}"));
+    assert!(link(&b, "self").unwrap().contains("class:in="), "{b}");
+    s.get(&format!(
+        "Encounter?class:in={}",
+        enc("http://example.org/ValueSet/unknown")
+    ))
+    .assert_outcome(400, "not-supported");
 }

@@ -92,6 +92,21 @@ impl Expansion {
         }
     }
 
+    /// Every `(system, code)` of a completely expanded value set, sorted; `None` when some
+    /// part could not be expanded.
+    pub fn codes(&self) -> Option<Vec<(String, String)>> {
+        if !self.complete {
+            return None;
+        }
+        let mut codes: Vec<(String, String)> = self
+            .by_system
+            .iter()
+            .flat_map(|(system, codes)| codes.iter().map(|c| (system.clone(), c.clone())))
+            .collect();
+        codes.sort();
+        Some(codes)
+    }
+
     /// Does the value set draw codes from `system`?
     pub fn has_system(&self, system: &str) -> bool {
         self.by_system.contains_key(system)
@@ -166,8 +181,7 @@ impl Terminology {
         index.and_then(|i| self.expansions.get(i))
     }
 
-    /// The expansion of the value set `url`.
-    #[cfg(test)]
+    /// The expansion of the value set `url` (a `|version` suffix is ignored).
     pub fn expansion(&self, url: &str) -> Option<&Expansion> {
         self.at(self.index_of(url))
     }

@@ -57,6 +57,13 @@ impl Validator {
         self.defs.implied_code_system(path)
     }
 
+    /// The `(system, code)` pairs of a value set the server has (fhir-schemas/ValueSet),
+    /// sorted, for search's `:in`/`:not-in` (its `|version`, if any, is ignored). `None` when
+    /// the server does not have it or cannot expand it completely.
+    pub fn value_set_codes(&self, url: &str) -> Option<Vec<(String, String)>> {
+        self.defs.terminology.expansion(url)?.codes()
+    }
+
     /// Does the server have a definition to validate this resource type with?
     pub fn supports_resource_type(&self, resource_type: &str) -> bool {
         self.defs.resource(resource_type).is_some()

@@ -152,6 +152,11 @@ pub enum Modifier {
     Above,
     /// uri: the search value is a prefix of the indexed uri.
     Below,
+    /// token: the code is in the value set whose URL is the value ([`SearchValue::Uri`]).
+    /// The server expands it into plain tokens before the store sees the query.
+    In,
+    /// token: the code is not in the value set (resources without one included).
+    NotIn,
 }
 
 impl Modifier {
@@ -166,6 +171,8 @@ impl Modifier {
             Modifier::Type(t) => t,
             Modifier::Above => "above",
             Modifier::Below => "below",
+            Modifier::In => "in",
+            Modifier::NotIn => "not-in",
         }
     }
 }

@@ -7,12 +7,13 @@ use super::error::QueryError;
 use super::value::{allows_target, parse_values};
 
 /// The modifiers this parser applies for a parameter type, as the CapabilityStatement should
-/// list them (`[type]` stands for any allowed target type). Others are refused: `:in`,
-/// `:not-in`, `:of-type` and token `:above`/`:below` as not supported, the rest as not allowed.
+/// list them (`[type]` stands for any allowed target type). Others are refused: `:of-type`
+/// and token `:above`/`:below` as not supported, the rest as not allowed. Token `:in` and
+/// `:not-in` parse to a value set's URL, which the server expands before the store runs it.
 pub fn supported_modifiers(param_type: SearchParamType) -> &'static [&'static str] {
     match param_type {
         SearchParamType::String => &["missing", "exact", "contains"],
-        SearchParamType::Token => &["missing", "not", "text"],
+        SearchParamType::Token => &["missing", "not", "text", "in", "not-in"],
         SearchParamType::Reference => &["missing", "identifier", "[type]"],
         SearchParamType::Uri => &["missing", "above", "below"],
         SearchParamType::Date
@@ -119,11 +120,8 @@ impl Parser<'_> {
             "identifier" => Modifier::Identifier,
             "above" => Modifier::Above,
             "below" => Modifier::Below,
-            "in" | "not-in" => {
-                return Err(not_supported(
-                    "needs value set expansion, which is not supported yet",
-                ))
-            }
+            "in" => Modifier::In,
+            "not-in" => Modifier::NotIn,
             "of-type" => return Err(not_supported("is not supported yet")),
             t if self.registry.is_resource_type(t) => Modifier::Type(t.to_owned()),
             _ => return Err(unknown()),
@@ -136,7 +134,7 @@ impl Parser<'_> {
         let allowed = match (def.param_type, modifier) {
             (_, Modifier::Missing) => true,
             (T::String, Modifier::Exact | Modifier::Contains) => true,
-            (T::Token, Modifier::Not | Modifier::Text) => true,
+            (T::Token, Modifier::Not | Modifier::Text | Modifier::In | Modifier::NotIn) => true,
             (T::Token, Modifier::Above | Modifier::Below) => {
                 return Err(QueryError::NotSupported {
                     param: self.param.to_owned(),

@@ -151,7 +151,23 @@ fn token_forms_and_modifiers() {
         cond("Patient", "gender:not", "male").modifier,
         Some(Modifier::Not)
     );
-    for m in ["in", "not-in", "above", "below", "of-type"] {
+    // :in/:not-in take a value set's URL; the server expands it.
+    for (m, modifier) in [("in", Modifier::In), ("not-in", Modifier::NotIn)] {
+        let c = cond(
+            "Condition",
+            &format!("code:{m}"),
+            "http://example.org/vs\\,x,urn:vs2",
+        );
+        assert_eq!(c.modifier, Some(modifier));
+        assert_eq!(
+            c.values,
+            [
+                SearchValue::Uri("http://example.org/vs,x".into()),
+                SearchValue::Uri("urn:vs2".into())
+            ]
+        );
+    }
+    for m in ["above", "below", "of-type"] {
         assert!(
             matches!(
                 err("Condition", &format!("code:{m}"), "x"),

@@ -41,6 +41,9 @@ pub(crate) fn parse_values(
                     value,
                 }
             }
+            (Some(Modifier::In | Modifier::NotIn), SearchParamType::Token) => {
+                SearchValue::Uri(unescape(part))
+            }
             (Some(Modifier::Text), SearchParamType::Token) => {
                 let value = unescape(part);
                 SearchValue::Text {

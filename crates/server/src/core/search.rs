@@ -7,12 +7,15 @@ use super::history::encode;
 use super::subset::Subset;
 use super::{Fhir, RequestContext};
 use custodian_search::query::{
-    parse_query_with, Compartment, Filter, Handling, QueryError, SearchQuery, SearchValue, Summary,
-    TokenSystem,
+    parse_query_with, Compartment, Filter, Handling, Modifier, QueryError, SearchQuery,
+    SearchValue, Summary, TokenSystem,
 };
 use custodian_search::registry::SearchParamType;
 use custodian_store::{IncludeCut, PageRequest, SearchResult, StoreError, Tx};
 use serde_json::{json, Value};
+
+/// The most codes a `:in`/`:not-in` value set may expand to (each is one bound OR'ed value).
+const MAX_VALUE_SET_CODES: usize = 500;
 
 /// Parameters that shape the HTTP answer, not the search: they never reach the parser.
 const NOT_SEARCH: &[&str] = &["_format", "_pretty", "_cursor"];
@@ -134,6 +137,7 @@ impl Fhir {
         let mut query =
             parse_query_with(self.registry, resource_type, pairs, handling).map_err(query_error)?;
         check_cost(&query)?;
+        self.expand_value_sets(&mut query.filters)?;
         self.imply_code_systems(&mut query);
         let applied = query.to_query_string();
         let outcome = lenient_outcome(&query);
@@ -266,8 +270,63 @@ impl Fhir {
         let mut query = parse_query_with(self.registry, resource_type, pairs, Handling::Strict)
             .map_err(query_error)?;
         check_cost(&query)?;
+        self.expand_value_sets(&mut query.filters)?;
         self.imply_code_systems(&mut query);
         Ok(query)
+    }
+
+    /// Token `:in` / `:not-in`: each value set (a URL) becomes the `system|code` tokens of
+    /// its expansion, from the value sets the server validates with (fhir-schemas/ValueSet),
+    /// so the store runs a plain token search (`:not-in` as `:not`). A value set the server
+    /// does not have, cannot expand completely, or that is too large to search is a 400.
+    fn expand_value_sets(&self, filters: &mut [Filter]) -> Result<(), FhirError> {
+        for filter in filters {
+            match filter {
+                Filter::Condition(c)
+                    if matches!(c.modifier, Some(Modifier::In | Modifier::NotIn)) =>
+                {
+                    let mut tokens = Vec::new();
+                    for value in &c.values {
+                        let SearchValue::Uri(url) = value else {
+                            continue;
+                        };
+                        let codes = self.validator.value_set_codes(url).ok_or_else(|| {
+                            FhirError::NotSupported(format!(
+                                "{}:{}: the value set {url} is not one this server has \
+                                 (those of the types it serves) or cannot be expanded",
+                                c.code,
+                                c.modifier.as_ref().map_or("", Modifier::as_str)
+                            ))
+                        })?;
+                        tokens.extend(codes.into_iter().map(|(system, code)| SearchValue::Token {
+                            system: TokenSystem::Is(system),
+                            code: Some(code),
+                        }));
+                    }
+                    if tokens.is_empty() || tokens.len() > MAX_VALUE_SET_CODES {
+                        return Err(FhirError::TooCostly(format!(
+                            "{}: a value set of {} codes cannot be searched (1 to {MAX_VALUE_SET_CODES})",
+                            c.code,
+                            tokens.len()
+                        )));
+                    }
+                    tokens.dedup();
+                    c.values = tokens;
+                    c.modifier = match c.modifier {
+                        Some(Modifier::NotIn) => Some(Modifier::Not),
+                        _ => None,
+                    };
+                }
+                Filter::Condition(_) | Filter::Compartment(_) => {}
+                Filter::Chain(chain) => {
+                    self.expand_value_sets(std::slice::from_mut(&mut *chain.filter))?
+                }
+                Filter::Has(has) => {
+                    self.expand_value_sets(std::slice::from_mut(&mut *has.filter))?
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `code` elements (`Patient.gender`) are indexed without a system: the one their required
