@@ -97,6 +97,27 @@ fn transact(s: &Server, entries: Vec<Value>) -> Value {
     b
 }
 
+/// Posts the Bundles at once, one thread each: (HTTP status, first entry's status or "").
+fn post_concurrently(s: &Server, bundles: Vec<Value>) -> Vec<(u16, String)> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bundles
+            .into_iter()
+            .map(|b| {
+                scope.spawn(move || {
+                    let r = post_bundle(s, &b);
+                    let status = if r.status == 200 {
+                        status_of(&r.json()["entry"][0])
+                    } else {
+                        String::new()
+                    };
+                    (r.status, status)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 fn status_of(entry: &Value) -> String {
     entry["response"]["status"]
         .as_str()
@@ -936,23 +957,7 @@ fn concurrent_transactions_with_the_same_if_none_exist_create_once(s: &Server) {
             })],
         )
     };
-    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
-            .map(|i| {
-                let b = make(i);
-                scope.spawn(move || {
-                    let r = post_bundle(s, &b);
-                    let status = if r.status == 200 {
-                        status_of(&r.json()["entry"][0])
-                    } else {
-                        String::new()
-                    };
-                    (r.status, status)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let statuses = post_concurrently(s, (0..8).map(make).collect());
     let created = statuses
         .iter()
         .filter(|(_, st)| st.starts_with("201"))
@@ -1264,30 +1269,19 @@ fn transaction_search_entry_failures_leave_nothing(s: &Server) {
 /// resource.
 fn concurrent_conditional_update_entries_create_once(s: &Server) {
     let url = format!("Patient?identifier={}", enc_value("PUT-RACE"));
-    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..12)
-            .map(|i| {
-                let b = bundle(
-                    "transaction",
-                    vec![json!({
-                        "fullUrl": uuid(1),
-                        "resource": with_mrn(&format!("PutRacer{i}"), "PUT-RACE"),
-                        "request": {"method": "PUT", "url": url}
-                    })],
-                );
-                scope.spawn(move || {
-                    let r = post_bundle(s, &b);
-                    let status = if r.status == 200 {
-                        status_of(&r.json()["entry"][0])
-                    } else {
-                        String::new()
-                    };
-                    (r.status, status)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let bundles = (0..12)
+        .map(|i| {
+            bundle(
+                "transaction",
+                vec![json!({
+                    "fullUrl": uuid(1),
+                    "resource": with_mrn(&format!("PutRacer{i}"), "PUT-RACE"),
+                    "request": {"method": "PUT", "url": url}
+                })],
+            )
+        })
+        .collect();
+    let statuses = post_concurrently(s, bundles);
     assert!(
         statuses.iter().all(|(h, _)| matches!(h, 200 | 409)),
         "{statuses:?}"

@@ -17,8 +17,8 @@ mod pg;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use custodian_store::{AuditContext, BatchItem, Store, StoreOptions, Synchronous};
-use patient::{patient_index, render};
+use custodian_store::{AuditContext, Store, StoreOptions, Synchronous};
+use patient::{batch_items, patient_index, render};
 
 const BATCH: u64 = 1000;
 
@@ -51,19 +51,7 @@ fn write_batch(store: &Store, ctx: &AuditContext, variant: Variant, first: u64) 
     let indexes: Vec<_> = (first..first + BATCH).map(patient_index).collect();
     store
         .transaction(ctx, |tx| match variant {
-            Variant::CreateMany => {
-                let items = indexes
-                    .iter()
-                    .enumerate()
-                    .map(|(k, index)| BatchItem {
-                        resource_type: "Patient",
-                        id: None,
-                        index,
-                        render: render(first + k as u64),
-                    })
-                    .collect();
-                tx.create_many(items).map(|_| ())
-            }
+            Variant::CreateMany => tx.create_many(batch_items(first, &indexes)).map(|_| ()),
             Variant::Create => {
                 for (k, index) in indexes.iter().enumerate() {
                     tx.create("Patient", index, render(first + k as u64))?;

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use custodian_store::{AuditContext, BatchItem, Store, StoreOptions, Synchronous};
-use patient::{patient_index, render};
+use custodian_store::{AuditContext, Store, StoreOptions, Synchronous};
+use patient::{batch_items, patient_index, render};
 
 struct Backend {
     name: &'static str,
@@ -115,19 +115,7 @@ fn bench(c: &mut Criterion) {
                 },
                 |(first, indexes)| {
                     store
-                        .transaction(&ctx, |tx| {
-                            let items = indexes
-                                .iter()
-                                .enumerate()
-                                .map(|(k, index)| BatchItem {
-                                    resource_type: "Patient",
-                                    id: None,
-                                    index,
-                                    render: render(first + k as u64),
-                                })
-                                .collect();
-                            tx.create_many(items)
-                        })
+                        .transaction(&ctx, |tx| tx.create_many(batch_items(first, &indexes)))
                         .unwrap();
                 },
                 BatchSize::PerIteration,

@@ -104,7 +104,7 @@ impl Fhir {
     }
 
     /// Runs a planned search on the store (its own read snapshot).
-    fn run_search(&self, plan: &SearchPlan) -> Result<Found, FhirError> {
+    pub(crate) fn run_search(&self, plan: &SearchPlan) -> Result<Found, FhirError> {
         if plan.query.summary == Some(Summary::Count) {
             return Ok(Found::Count(self.store.count(&plan.query)?));
         }

@@ -298,96 +298,75 @@ pub(crate) fn order_by(keys: &[SortExpr], a: &str, reversed: bool) -> String {
 }
 
 /// Rows strictly beyond the cursor position in the order of `order_by` on alias `a`: after
-/// it for a `next` cursor, before it for a `previous` one.
+/// it for a `next` cursor, before it for a `previous` one. Term i of the OR: the first i
+/// keys equal to the cursor's and key i beyond it (past the last key, the pk beyond).
 pub(crate) fn beyond(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
-    if cursor.backward {
-        before(keys, cursor, a)
-    } else {
-        after(keys, cursor, a)
-    }
-}
-
-/// Rows strictly after the cursor position in the order of `order_by`, on alias `a`.
-fn after(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
-    let mut sql = Sql::new("(");
-    let mut first = true;
+    let mut terms = Vec::new();
     for i in 0..=keys.len() {
-        // Term i: keys before i equal, key i after (or, past the last key, the pk after).
-        let mut term = Sql::default();
-        for (k, v) in keys.iter().zip(&cursor.keys).take(i) {
-            let col = format!("{a}.{}", k.name);
-            if *v == KeyValue::Null {
-                term.push(&col).push(" IS NULL AND ");
-            } else {
-                term.push(&col).push(" = ");
-                bind_key(&mut term, v);
-                term.push(" AND ");
-            }
-        }
-        match (keys.get(i), cursor.keys.get(i)) {
-            (Some(_), Some(KeyValue::Null)) => continue, // nothing sorts after NULL
-            (Some(k), Some(v)) => {
-                let col = format!("{a}.{}", k.name);
-                term.push("(")
-                    .push(&col)
-                    .push(if k.descending { " < " } else { " > " });
-                bind_key(&mut term, v);
-                term.push(" OR ").push(&col).push(" IS NULL)");
-            }
+        let mut term = equal_prefix(keys, cursor, i, a);
+        let possible = match (keys.get(i), cursor.keys.get(i)) {
+            (Some(k), Some(v)) => key_beyond(&mut term, k, v, a, cursor.backward),
             _ => {
-                term.push(&format!("{a}.pk > ")).int(cursor.pk);
+                let op = if cursor.backward { "<" } else { ">" };
+                term.push(&format!("{a}.pk {op} ")).int(cursor.pk);
+                true
             }
+        };
+        if possible {
+            terms.push(term);
         }
-        if !first {
+    }
+    let mut sql = Sql::new("(");
+    for (n, term) in terms.into_iter().enumerate() {
+        if n > 0 {
             sql.push(" OR ");
         }
-        first = false;
         sql.push("(").append(term).push(")");
     }
     sql.push(")");
     sql
 }
 
-/// Rows strictly before the cursor position in the order of `order_by`, on alias `a`: the
-/// mirror of [`after`] (NULLs sort last, so every value sorts before a NULL).
-fn before(keys: &[SortExpr], cursor: &Cursor, a: &str) -> Sql {
-    let mut sql = Sql::new("(");
-    let mut first = true;
-    for i in 0..=keys.len() {
-        // Term i: keys before i equal, key i before (or, past the last key, the pk before).
-        let mut term = Sql::default();
-        for (k, v) in keys.iter().zip(&cursor.keys).take(i) {
-            let col = format!("{a}.{}", k.name);
-            if *v == KeyValue::Null {
-                term.push(&col).push(" IS NULL AND ");
-            } else {
-                term.push(&col).push(" = ");
-                bind_key(&mut term, v);
-                term.push(" AND ");
-            }
+/// Appends "key `k` strictly beyond `v`" to `term`; false when nothing can be (after a NULL,
+/// which sorts last in both directions). Backwards, every value lies before a NULL.
+fn key_beyond(term: &mut Sql, k: &SortExpr, v: &KeyValue, a: &str, backward: bool) -> bool {
+    let col = format!("{a}.{}", k.name);
+    // Strictly after `v` in this key's direction is `>` ascending, `<` descending.
+    let after = if k.descending { " < " } else { " > " };
+    let before = if k.descending { " > " } else { " < " };
+    match (v, backward) {
+        (KeyValue::Null, false) => return false,
+        (KeyValue::Null, true) => {
+            term.push(&col).push(" IS NOT NULL");
         }
-        match (keys.get(i), cursor.keys.get(i)) {
-            (Some(k), Some(KeyValue::Null)) => {
-                term.push(&format!("{a}.{} IS NOT NULL", k.name));
-            }
-            (Some(k), Some(v)) => {
-                let col = format!("{a}.{}", k.name);
-                term.push(&col)
-                    .push(if k.descending { " > " } else { " < " });
-                bind_key(&mut term, v);
-            }
-            _ => {
-                term.push(&format!("{a}.pk < ")).int(cursor.pk);
-            }
+        (v, false) => {
+            term.push("(").push(&col).push(after);
+            bind_key(term, v);
+            term.push(" OR ").push(&col).push(" IS NULL)");
         }
-        if !first {
-            sql.push(" OR ");
+        (v, true) => {
+            term.push(&col).push(before);
+            bind_key(term, v);
         }
-        first = false;
-        sql.push("(").append(term).push(")");
     }
-    sql.push(")");
-    sql
+    true
+}
+
+/// `k0 = ? AND k1 IS NULL AND ... AND ` for the first `i` keys of the cursor: the equal
+/// prefix of a keyset term.
+fn equal_prefix(keys: &[SortExpr], cursor: &Cursor, i: usize, a: &str) -> Sql {
+    let mut term = Sql::default();
+    for (k, v) in keys.iter().zip(&cursor.keys).take(i) {
+        let col = format!("{a}.{}", k.name);
+        if *v == KeyValue::Null {
+            term.push(&col).push(" IS NULL AND ");
+        } else {
+            term.push(&col).push(" = ");
+            bind_key(&mut term, v);
+            term.push(" AND ");
+        }
+    }
+    term
 }
 
 fn bind_key(sql: &mut Sql, v: &KeyValue) {

@@ -460,13 +460,9 @@ impl Fhir {
         resource_type: &str,
         params: &str,
     ) -> Result<String, FhirError> {
-        let pairs = search_pairs(params)?;
-        self.search(
-            ctx,
-            resource_type,
-            &pairs,
-            custodian_search::query::Handling::Strict,
-        )
+        let plan = self.plan_search_entry(ctx, resource_type, params)?;
+        let found = self.run_search(&plan)?;
+        self.render_search(ctx, &plan, found)
     }
 
     /// Rewrites references, sets the id, parses, validates and indexes a write entry.
@@ -514,6 +510,34 @@ impl Fhir {
 }
 
 /// Runs one planned entry inside the transaction.
+/// Creates the entry's resource under its planned id while claiming `query`'s criteria key in
+/// the same transaction; `lost` is the error when a concurrent writer's matching resource
+/// got there first.
+fn create_claiming(
+    tx: &mut Tx<'_>,
+    p: &Planned,
+    prepared: &mut Prepared,
+    query: &custodian_search::query::SearchQuery,
+    lost: impl FnOnce() -> StoreError,
+) -> Result<Outcome, StoreError> {
+    let key = crate::core::conditional::criteria_key(query);
+    let created = tx.create_conditional_as(
+        &p.resource_type,
+        &p.id,
+        &key,
+        |tx| tx.search_ids(query, 2),
+        &prepared.index,
+        |meta| render(&mut prepared.resource, meta),
+    )?;
+    match created {
+        ConditionalCreate::Created(resource) => Ok(Outcome::Written {
+            resource,
+            created: true,
+        }),
+        ConditionalCreate::Existing(_) => Err(lost()),
+    }
+}
+
 /// Checks inside the write transaction that a conditional update's or delete's criteria
 /// still match what they matched when the Bundle was planned (deletes of this Bundle have
 /// run by then, so what they removed no longer matches, as in planning).
@@ -577,47 +601,19 @@ fn execute(
                     // A conditional update that creates claims its criteria's key, as the
                     // REST interaction does: of two concurrent ones, the second finds the
                     // first's resource.
-                    let key = crate::core::conditional::criteria_key(&c.query);
-                    let created = tx.create_conditional_as(
-                        &p.resource_type,
-                        &p.id,
-                        &key,
-                        |tx| tx.search_ids(&c.query, 2),
-                        &prepared.index,
-                        |meta| render(&mut prepared.resource, meta),
-                    )?;
-                    return match created {
-                        ConditionalCreate::Created(resource) => Ok(Outcome::Written {
-                            resource,
-                            created: true,
-                        }),
-                        ConditionalCreate::Existing(_) => Err(changed_concurrently(p)),
-                    };
+                    return create_claiming(tx, p, prepared, &c.query, || changed_concurrently(p));
                 }
             }
             if let Some(query) = &p.if_none_exist {
                 // Claim the criteria key with the id the bundle assigned: a concurrent
                 // transaction with the same ifNoneExist waits for this one, then finds its
                 // resource, and fails rather than create a second one.
-                let key = crate::core::conditional::criteria_key(query);
-                let created = tx.create_conditional_as(
-                    &p.resource_type,
-                    &p.id,
-                    &key,
-                    |tx| tx.search_ids(query, 2),
-                    &prepared.index,
-                    |meta| render(&mut prepared.resource, meta),
-                )?;
-                return match created {
-                    ConditionalCreate::Created(resource) => Ok(Outcome::Written {
-                        resource,
-                        created: true,
-                    }),
-                    ConditionalCreate::Existing(_) => Err(StoreError::Duplicate(format!(
+                return create_claiming(tx, p, prepared, query, || {
+                    StoreError::Duplicate(format!(
                         "a {} matching ifNoneExist was created concurrently; retry the bundle",
                         p.resource_type
-                    ))),
-                };
+                    ))
+                });
             }
             let if_match = if p.action == Action::Update {
                 p.if_match
