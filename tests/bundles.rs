@@ -45,6 +45,8 @@ backends!(
     transaction_search_entry_failures_leave_nothing,
     concurrent_conditional_update_entries_create_once,
     if_modified_since_on_read_entries,
+    conditional_entries_are_judged_before_the_bundles_own_writes,
+    last_updated_search_entry_in_a_transaction,
 );
 
 /// Tests that pass on SQLite but are pinned as bugs on PostgreSQL: kept running on SQLite.
@@ -1334,4 +1336,69 @@ fn if_modified_since_on_read_entries(s: &Server) {
         "invalid",
         "Bundle.entry[0].request.ifModifiedSince",
     );
+}
+
+/// A search entry sorted by `_lastUpdated`: paged on SQLite; on PostgreSQL, where a write
+/// transaction cannot give a sound first-page snapshot, without paging links and saying so.
+fn last_updated_search_entry_in_a_transaction(s: &Server) {
+    let entries = vec![
+        post_entry(&uuid(1), patient("SortedInTx")),
+        post_entry(&uuid(2), patient("SortedInTx")),
+        request_entry(
+            "GET",
+            "Patient?family=SortedInTx&_sort=-_lastUpdated&_count=1",
+        ),
+    ];
+    let b = transact(s, entries);
+    let page = &b["entry"][2]["resource"];
+    assert_eq!(page["entry"][0]["search"]["mode"], "match", "{page}");
+    let has_next = common::link(page, "next").is_some();
+    let said = page.to_string().contains("no paging links");
+    match s.backend {
+        common::Backend::Sqlite => assert!(has_next && !said, "{page}"),
+        _ => assert!(!has_next && said, "{page}"),
+    }
+}
+
+/// Conditions are judged against the state before the Bundle: what its own entries write is
+/// not a concurrent change for the re-check inside the transaction.
+fn conditional_entries_are_judged_before_the_bundles_own_writes(s: &Server) {
+    let criteria = |mrn: &str| format!("Patient?identifier={}", enc_value(mrn));
+    // A POST with the identifier and a conditional PUT on it (no match before the Bundle).
+    let entries = vec![
+        post_entry(&uuid(1), with_mrn("OwnWriteA", "OWN-1")),
+        json!({"fullUrl": uuid(2), "resource": with_mrn("OwnWriteB", "OWN-1"),
+               "request": {"method": "PUT", "url": criteria("OWN-1")}}),
+    ];
+    let b = transact(s, entries);
+    assert!(status_of(&b["entry"][0]).starts_with("201"), "{b}");
+    assert!(status_of(&b["entry"][1]).starts_with("201"), "{b}");
+    // A PUT by id that makes a second resource match a conditional PUT's criteria.
+    let matched = s.create(&with_mrn("OwnWriteC", "OWN-2"));
+    let other = s.create(&patient("OwnWriteD"));
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    let mut other_v2 = with_mrn("OwnWriteD", "OWN-2");
+    other_v2["id"] = json!(other_id);
+    let entries = vec![
+        put_entry(&format!("Patient/{other_id}"), other_v2),
+        json!({"resource": with_mrn("OwnWriteC2", "OWN-2"),
+               "request": {"method": "PUT", "url": criteria("OWN-2")}}),
+    ];
+    let b = transact(s, entries);
+    assert!(status_of(&b["entry"][1]).starts_with("200"), "{b}");
+    assert_eq!(
+        location_ref(&b["entry"][1]),
+        format!("Patient/{}", matched["id"].as_str().unwrap())
+    );
+    // A conditional DELETE of the one match, next to a POST that matches its criteria too.
+    let gone = s.create(&with_mrn("OwnWriteE", "OWN-3"));
+    let entries = vec![
+        post_entry(&uuid(1), with_mrn("OwnWriteF", "OWN-3")),
+        request_entry("DELETE", &criteria("OWN-3")),
+    ];
+    let b = transact(s, entries);
+    assert!(status_of(&b["entry"][1]).starts_with("20"), "{b}");
+    s.get(&format!("Patient/{}", gone["id"].as_str().unwrap()))
+        .assert_status(410);
+    assert_eq!(count(s, "Patient?identifier=OWN-3"), 1);
 }

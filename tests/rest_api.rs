@@ -444,6 +444,12 @@ fn conditional_read_if_none_match_and_if_modified_since(s: &Server) {
         .header("If-Modified-Since", "yesterday")
         .send()
         .assert_status(200);
+    // With If-None-Match present, If-Modified-Since is ignored (RFC 9110 13.2.2).
+    s.req("GET", &path)
+        .header("If-None-Match", "W/\"0\"")
+        .header("If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")
+        .send()
+        .assert_status(200);
     // After an update the old tag no longer matches.
     s.update(&p);
     let r = s
@@ -635,6 +641,20 @@ fn wrong_method_is_405(s: &Server) {
 }
 
 fn unknown_type_and_id_are_404(s: &Server) {
+    let p = s.create(&patient("Routes"));
+    let id = p["id"].as_str().unwrap();
+    // Three segments are a compartment search only when the third names a type: an
+    // operation or a reserved segment stays unknown (404), whatever the method.
+    for (method, path) in [
+        ("GET", format!("Patient/{id}/$everything")),
+        ("POST", format!("Patient/{id}/$everything")),
+        ("GET", format!("Patient/{id}/_foo")),
+        ("DELETE", format!("Patient/{id}/_foo")),
+        ("POST", format!("Patient/{id}/$everything/_search")),
+    ] {
+        let r = s.req(method, &path).send();
+        assert_eq!(r.status, 404, "{method} {path}: {}", r.body);
+    }
     for path in [
         "Foo/1",
         "patient/1",

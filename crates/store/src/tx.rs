@@ -790,6 +790,15 @@ impl<'c> Tx<'c> {
         })
     }
 
+    /// Locks `resource_type/id` against other writers until this transaction ends (a row
+    /// lock on PostgreSQL; SQLite's writer already holds the database), so that a check made
+    /// after it stays true until the write. A resource that does not exist locks nothing.
+    pub fn lock(&mut self, resource_type: &str, id: &str) -> Result<(), StoreError> {
+        validate_type(resource_type)?;
+        validate_id(id)?;
+        self.lock_current(resource_type, id).map(|_| ())
+    }
+
     // --------------------------------------------------------------------------- helpers
 
     /// The current row, locked against concurrent writers until commit. Backend-specific:

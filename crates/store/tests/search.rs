@@ -48,6 +48,7 @@ both_backends!(
     bulk_created_rows_are_searchable,
     iterate_that_goes_deeper_than_its_rounds_says_so,
     compartment_filter,
+    previous_link_after_deletions_is_the_first_page,
 );
 
 fn ctx() -> AuditContext {
@@ -1646,4 +1647,27 @@ fn compartment_filter(db: &TestDb) {
             "{text}"
         );
     }
+}
+
+/// A `previous` link whose rows were deleted since leads to the first page as it is now,
+/// with a `next` link and no `previous` one: the client can always go on.
+fn previous_link_after_deletions_is_the_first_page(db: &TestDb) {
+    let s = db.open();
+    for n in 0..9 {
+        put(&s, "Patient", &format!("pd{n}"), tagged_patient(n));
+    }
+    let query = q("Patient", "_tag=urn:test|paging&_count=3");
+    let page = |cursor: Option<String>| s.search(&query, &PageRequest { cursor }).unwrap();
+    let ids = |r: &SearchResult| r.matches.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+    let first = page(None);
+    let second = page(first.next.clone());
+    assert_eq!(ids(&second), ["pd3", "pd4", "pd5"]);
+    for n in 0..4 {
+        s.delete(&ctx(), "Patient", &format!("pd{n}"), None)
+            .unwrap();
+    }
+    let back = page(second.previous.clone());
+    assert_eq!(ids(&back), ["pd4", "pd5", "pd6"]);
+    assert!(back.previous.is_none());
+    assert_eq!(ids(&page(back.next.clone())), ["pd7", "pd8"]);
 }

@@ -135,7 +135,7 @@ pub(crate) fn apply(
         "_elements" => {
             let mut elements = Vec::new();
             for element in value.split(',') {
-                let Some(name) = base_element_name(element) else {
+                let Some(name) = base_element_name(&query.resource_type, element) else {
                     return Err(invalid(
                         "expected comma-separated base element names such as name,birthDate \
                          (elements at the root of the resource)",
@@ -244,13 +244,14 @@ fn include(
     })
 }
 
-/// An `_elements` entry as the base element name it selects: `name`, or `Patient.name` with a
-/// resource type before it. `None` for anything else: R4 selects root elements only, so a
-/// nested path (`name.family`) is refused rather than silently treated as something else.
-pub fn base_element_name(element: &str) -> Option<&str> {
+/// An `_elements` entry of a `resource_type` as the base element name it selects: `name`, or
+/// `Patient.name` with that type before it. `None` for anything else: R4 selects root
+/// elements only, so a nested path (`name.family`) or another type's element is refused
+/// rather than silently treated as something else.
+pub fn base_element_name<'e>(resource_type: &str, element: &'e str) -> Option<&'e str> {
     let element = element.trim();
     let name = match element.split_once('.') {
-        Some((ty, name)) if ty.starts_with(|c: char| c.is_ascii_uppercase()) => name,
+        Some((ty, name)) if ty == resource_type => name,
         Some(_) => return None,
         None => element,
     };

@@ -31,6 +31,8 @@ pub(crate) struct SearchPlan {
     cursor: Option<String>,
     /// Parameters that `Prefer: handling=lenient` dropped.
     outcome: Option<Value>,
+    /// Run inside a write transaction (a transaction Bundle's search entry).
+    in_transaction: bool,
 }
 
 /// What the store found for a [`SearchPlan`].
@@ -147,7 +149,20 @@ impl Fhir {
             applied,
             cursor,
             outcome,
+            in_transaction: false,
         })
+    }
+
+    /// A planned search to run inside a write transaction: checked now for every error that
+    /// does not depend on the data (a forged cursor, a filter or sort the store cannot run),
+    /// so that none surfaces after the transaction's writes.
+    pub(crate) fn for_transaction(&self, mut plan: SearchPlan) -> Result<SearchPlan, FhirError> {
+        let page = PageRequest {
+            cursor: plan.cursor.clone(),
+        };
+        self.store.check_search(&plan.query, &page)?;
+        plan.in_transaction = true;
+        Ok(plan)
     }
 
     /// The `searchset` Bundle of what a planned search found.
@@ -163,6 +178,7 @@ impl Fhir {
             applied,
             cursor,
             outcome,
+            in_transaction,
         } = plan;
         let link = |cursor: Option<&str>| {
             let mut url = path.clone();
@@ -190,6 +206,25 @@ impl Fhir {
             }
             Found::Page(result) => result,
         };
+        // PostgreSQL: a `_lastUpdated` cursor holds the first page's snapshot, which a write
+        // transaction's own snapshot cannot give soundly (its own writes, one snapshot per
+        // statement). Such a page comes without paging links, and says so.
+        let unpageable = *in_transaction
+            && !self.store.is_sqlite()
+            && query.sort.iter().any(|k| k.code == "_lastUpdated");
+        let mut result = result;
+        let mut outcome = outcome.clone();
+        if unpageable && (result.next.is_some() || result.previous.is_some()) {
+            result.next = None;
+            result.previous = None;
+            let note = json!({
+                "severity": "warning",
+                "code": "informational",
+                "diagnostics": "a search entry sorted by _lastUpdated inside a transaction has no \
+                    paging links; run the search on its own to page through it"
+            });
+            push_issue(&mut outcome, note);
+        }
         let self_link = link(cursor.as_deref());
         let first_link = link(None);
         let next_link = result.next.as_deref().map(|c| link(Some(c)));
@@ -215,7 +250,7 @@ impl Fhir {
                 });
             }
         }
-        let mut warnings = outcome.clone();
+        let mut warnings = outcome;
         if let Some(cut) = result.include_cut {
             let diagnostics = match cut {
                 IncludeCut::TooMany => format!(
@@ -233,16 +268,7 @@ impl Fhir {
                 "code": "too-costly",
                 "diagnostics": diagnostics
             });
-            match &mut warnings {
-                Some(oo) => {
-                    if let Some(issues) = oo.get_mut("issue").and_then(Value::as_array_mut) {
-                        issues.push(note);
-                    }
-                }
-                None => {
-                    warnings = Some(json!({"resourceType": "OperationOutcome", "issue": [note]}))
-                }
-            }
+            push_issue(&mut warnings, note);
         }
         push_outcome(&mut writer, warnings.as_ref());
         Ok(writer.finish())
@@ -451,6 +477,18 @@ fn subset_of(query: &SearchQuery) -> Subset {
         Some(Summary::Data) => Subset::Data,
         _ if !query.elements.is_empty() => Subset::Elements(query.elements.clone()),
         _ => Subset::All,
+    }
+}
+
+/// Adds `issue` to the page's outcome entry, making one if there is none yet.
+fn push_issue(outcome: &mut Option<Value>, issue: Value) {
+    match outcome {
+        Some(oo) => {
+            if let Some(issues) = oo.get_mut("issue").and_then(Value::as_array_mut) {
+                issues.push(issue);
+            }
+        }
+        None => *outcome = Some(json!({"resourceType": "OperationOutcome", "issue": [issue]})),
     }
 }
 

@@ -21,8 +21,12 @@ pub enum Subset {
 }
 
 impl Subset {
-    /// Reads `_summary` and `_elements` of a read (search passes them through its parser).
-    pub fn from_query(pairs: &[(String, String)]) -> Result<Subset, FhirError> {
+    /// Reads `_summary` and `_elements` of a read of `resource_type` (search passes them
+    /// through its parser).
+    pub fn from_query(
+        resource_type: &str,
+        pairs: &[(String, String)],
+    ) -> Result<Subset, FhirError> {
         let mut subset = Subset::All;
         for (name, value) in pairs {
             match name.as_str() {
@@ -43,7 +47,7 @@ impl Subset {
                     let names = value
                         .split(',')
                         .map(|e| {
-                            base_element_name(e).map(str::to_owned).ok_or_else(|| {
+                            base_element_name(resource_type, e).map(str::to_owned).ok_or_else(|| {
                                 FhirError::bad_request(format!(
                                     "_elements '{e}' is not a base element name such as name or birthDate"
                                 ))

@@ -42,18 +42,20 @@ pub async fn read(req: HttpRequest, state: Data<AppState>, path: (String, String
     };
     match result {
         Ok(r) => {
-            if let Some(tags) = negotiate::if_none_match(&req) {
-                if negotiate::none_match_hits(&tags, r.version) {
-                    return response::not_modified(&call.ctx, &r);
-                }
-            }
-            if let Some(since) = negotiate::header_str(req.headers(), header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.parse::<header::HttpDate>().ok())
-            {
-                // HTTP dates have whole seconds; the stored time has microseconds.
-                if response::http_date(r.last_updated.div_euclid(1_000_000) * 1_000_000) <= since {
-                    return response::not_modified(&call.ctx, &r);
-                }
+            // If-None-Match decides when present; If-Modified-Since is then ignored
+            // (RFC 9110 13.2.2), as in a Bundle's read entries.
+            let not_modified = match negotiate::if_none_match(&req) {
+                Some(tags) => negotiate::none_match_hits(&tags, r.version),
+                None => negotiate::header_str(req.headers(), header::IF_MODIFIED_SINCE)
+                    .and_then(|v| v.parse::<header::HttpDate>().ok())
+                    // HTTP dates have whole seconds; the stored time has microseconds.
+                    .is_some_and(|since| {
+                        response::http_date(r.last_updated.div_euclid(1_000_000) * 1_000_000)
+                            <= since
+                    }),
+            };
+            if not_modified {
+                return response::not_modified(&call.ctx, &r);
             }
             respond_read(&call, r)
         }
@@ -64,7 +66,9 @@ pub async fn read(req: HttpRequest, state: Data<AppState>, path: (String, String
 /// A read's answer, subsetted when `_summary`/`_elements` ask for it.
 fn respond_read(call: &Call, mut r: custodian_store::StoredResource) -> HttpResponse {
     let body = std::mem::take(&mut r.body);
-    match Subset::from_query(&call.query).and_then(|s| s.apply(&r.resource_type, body)) {
+    match Subset::from_query(&r.resource_type, &call.query)
+        .and_then(|s| s.apply(&r.resource_type, body))
+    {
         Ok(body) => response::read(&call.ctx, &r, body, call.output),
         Err(e) => call.fail(&e),
     }

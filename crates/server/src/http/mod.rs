@@ -59,8 +59,11 @@ async fn dispatch(req: HttpRequest, state: Data<AppState>, payload: Payload) -> 
         [_, _, "_history"] => ("[type]/[id]/_history", "GET, HEAD"),
         [_, _, "$validate"] => ("[type]/[id]/$validate", "POST"),
         [_, _, "_history", _] => ("[type]/[id]/_history/[vid]", "GET, HEAD"),
-        [_, _, _] => ("[compartment]/[id]/[type]", "GET, HEAD"),
-        [_, _, _, "_search"] => ("[compartment]/[id]/[type]/_search", "POST"),
+        // A type name, never an operation (`$everything`) or a reserved `_` segment.
+        [_, _, t] if !t.starts_with(['$', '_']) => ("[compartment]/[id]/[type]", "GET, HEAD"),
+        [_, _, t, "_search"] if !t.starts_with(['$', '_']) => {
+            ("[compartment]/[id]/[type]/_search", "POST")
+        }
         _ => return not_found(req, state).await,
     };
     req.extensions_mut().insert(Route(route));

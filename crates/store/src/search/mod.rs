@@ -146,19 +146,8 @@ impl Tx<'_> {
         query: &SearchQuery,
         page: &PageRequest,
     ) -> Result<SearchResult, StoreError> {
-        let mut sort = page::sort_exprs(&query.sort, R, None)?;
-        let cursor = page
-            .cursor
-            .as_deref()
-            .map(|c| Cursor::decode(c, query, &sort))
-            .transpose()?;
+        let (sort, cursor) = sort_and_cursor(query, page, self.is_sqlite())?;
         let as_of = cursor.as_ref().and_then(|c| c.as_of.clone());
-        if let Some(as_of) = &as_of {
-            if !as_of.fits(self.is_sqlite()) {
-                return Err(StoreError::InvalidCursor);
-            }
-            sort = page::sort_exprs(&query.sort, R, Some(as_of))?;
-        }
         let plan = self.plan(query, !query.sort.is_empty())?;
         let mut result = SearchResult::default();
         // An estimate may be exact: the count is what this store can give.
@@ -186,14 +175,19 @@ impl Tx<'_> {
         // beyond the page: at its end, or for a `previous` page at its start.
         let backward = cursor.as_ref().is_some_and(|c| c.backward);
         let more = rows.len() > query.count;
+        if backward && !more {
+            // Nothing lies before it: this is the first page (perhaps short, if rows went
+            // since). Answer exactly that, with its own links, so the client can go on.
+            return self.search(query, &PageRequest::default());
+        }
         if more && backward {
             rows.remove(0);
         }
         rows.truncate(query.count);
-        // A page reached by a cursor has rows on the side it came from; the first page has
-        // none before it.
+        // A page reached by a cursor has rows on the side it came from (a backward page here
+        // also has more before it); the first page has none before it.
         let (has_next, has_previous) = if backward {
-            (true, more)
+            (true, true)
         } else {
             (more, cursor.is_some())
         };
@@ -327,22 +321,11 @@ impl Tx<'_> {
 
     /// Compiles the filters and, on SQLite, picks the driving filter.
     fn plan(&mut self, query: &SearchQuery, sorted: bool) -> Result<Plan, StoreError> {
-        validate_type(&query.resource_type)?;
-        if matches!(query.contained, Some(Contained::True | Contained::Both)) {
-            return Err(StoreError::UnsupportedSearch(
-                "_contained=true|both is not supported".to_owned(),
-            ));
-        }
+        let preds = compile_filters(query, self.is_sqlite())?;
         let scope = Scope {
             alias: R.to_owned(),
             resource_type: query.resource_type.clone(),
         };
-        let mut compiler = Compiler::new(now_micros(), self.is_sqlite());
-        let preds = query
-            .filters
-            .iter()
-            .map(|f| compiler.filter(f, &scope))
-            .collect::<Result<Vec<_>, _>>()?;
         let driver = if self.is_sqlite() {
             self.choose_driver(&preds, sorted)?
         } else {
@@ -500,6 +483,46 @@ struct SqlitePlanRow {
 }
 
 /// The page statement (see the module doc).
+/// The sort keys of `query`, and the page's cursor decoded and checked against them (a
+/// `_lastUpdated` cursor's sort keys are as of the first page).
+fn sort_and_cursor(
+    query: &SearchQuery,
+    page: &PageRequest,
+    sqlite: bool,
+) -> Result<(Vec<SortExpr>, Option<Cursor>), StoreError> {
+    let sort = page::sort_exprs(&query.sort, R, None)?;
+    let cursor = page
+        .cursor
+        .as_deref()
+        .map(|c| Cursor::decode(c, query, &sort))
+        .transpose()?;
+    match cursor.as_ref().and_then(|c| c.as_of.as_ref()) {
+        Some(as_of) if !as_of.fits(sqlite) => Err(StoreError::InvalidCursor),
+        Some(as_of) => Ok((page::sort_exprs(&query.sort, R, Some(as_of))?, cursor)),
+        None => Ok((sort, cursor)),
+    }
+}
+
+/// The filters of `query` compiled to predicates on `resources r` (no statement runs).
+fn compile_filters(query: &SearchQuery, sqlite: bool) -> Result<Vec<Pred>, StoreError> {
+    validate_type(&query.resource_type)?;
+    if matches!(query.contained, Some(Contained::True | Contained::Both)) {
+        return Err(StoreError::UnsupportedSearch(
+            "_contained=true|both is not supported".to_owned(),
+        ));
+    }
+    let scope = Scope {
+        alias: R.to_owned(),
+        resource_type: query.resource_type.clone(),
+    };
+    let mut compiler = Compiler::new(now_micros(), sqlite);
+    query
+        .filters
+        .iter()
+        .map(|f| compiler.filter(f, &scope))
+        .collect()
+}
+
 fn page_sql(
     query: &SearchQuery,
     filter: Sql,
@@ -574,6 +597,14 @@ impl Store {
         page: &PageRequest,
     ) -> Result<SearchResult, StoreError> {
         self.with_snapshot(|tx| tx.search(query, page))
+    }
+
+    /// The errors `search` would meet in `query` and `page` that do not depend on the data
+    /// (an invalid or forged cursor, a filter or sort the store cannot run), found without
+    /// running anything: a transaction checks its search entries with it before it writes.
+    pub fn check_search(&self, query: &SearchQuery, page: &PageRequest) -> Result<(), StoreError> {
+        sort_and_cursor(query, page, self.is_sqlite())?;
+        compile_filters(query, self.is_sqlite()).map(|_| ())
     }
 
     /// [`Tx::search_count`] on a reader connection.

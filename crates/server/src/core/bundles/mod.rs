@@ -188,6 +188,7 @@ impl Fhir {
             .map(|p| match &p.action {
                 Action::Search { params } => self
                     .plan_search_entry(ctx, &p.resource_type, params)
+                    .and_then(|plan| self.for_transaction(plan))
                     .map(Some)
                     .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e)),
                 _ => Ok(None),
@@ -211,7 +212,7 @@ impl Fhir {
             found.resize_with(planned.len(), || None);
             for &i in order.iter().filter(|&&i| planned[i].phase() == 0) {
                 failed_at = Some(i);
-                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i])?);
+                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i], &targets)?);
             }
             failed_at = bulk.iter().position(|b| *b);
             let mut indices = Vec::new();
@@ -250,7 +251,7 @@ impl Fhir {
                     found[i] = Some(search.run_in(tx)?);
                     continue;
                 }
-                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i])?);
+                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i], &targets)?);
             }
             failed_at = None;
             Ok(())
@@ -336,9 +337,9 @@ impl Fhir {
             deleted: &none,
         };
         let mut prepared = self.prepare_entry(&mut planned, &HashMap::new(), refs)?;
-        Ok(self
-            .store
-            .write_one(&ctx.audit(), |tx| execute(tx, &planned, &mut prepared))?)
+        Ok(self.store.write_one(&ctx.audit(), |tx| {
+            execute(tx, &planned, &mut prepared, &targets)
+        })?)
     }
 
     /// A PATCH entry as the update it is: the current version with the patch applied,
@@ -518,6 +519,7 @@ fn create_claiming(
     p: &Planned,
     prepared: &mut Prepared,
     query: &custodian_search::query::SearchQuery,
+    own: &HashSet<String>,
     lost: impl FnOnce() -> StoreError,
 ) -> Result<Outcome, StoreError> {
     let key = crate::core::conditional::criteria_key(query);
@@ -525,7 +527,7 @@ fn create_claiming(
         &p.resource_type,
         &p.id,
         &key,
-        |tx| tx.search_ids(query, 2),
+        |tx| others_matching(tx, p, query, own),
         &prepared.index,
         |meta| render(&mut prepared.resource, meta),
     )?;
@@ -541,8 +543,25 @@ fn create_claiming(
 /// Checks inside the write transaction that a conditional update's or delete's criteria
 /// still match what they matched when the Bundle was planned (deletes of this Bundle have
 /// run by then, so what they removed no longer matches, as in planning).
-fn still_matches(tx: &mut Tx<'_>, p: &Planned, c: &Conditional) -> Result<(), StoreError> {
-    let now = tx.search_ids(&c.query, 2)?;
+fn still_matches(
+    tx: &mut Tx<'_>,
+    p: &Planned,
+    c: &Conditional,
+    own: &HashSet<String>,
+) -> Result<(), StoreError> {
+    if let Some(id) = &c.matched {
+        // Held until commit: a concurrent writer cannot change it between check and write.
+        tx.lock(&p.resource_type, id)?;
+    }
+    let mut now = others_matching(tx, p, &c.query, own)?;
+    if let Some(id) = c.matched.as_ref().filter(|id| !now.contains(id)) {
+        // The matched resource may itself be among what the Bundle writes.
+        if own.contains(&format!("{}/{id}", p.resource_type))
+            && tx.search_ids(&c.query, 2 + own.len())?.contains(id)
+        {
+            now.push(id.clone());
+        }
+    }
     let same = match (&c.matched, now.as_slice()) {
         (None, []) => true,
         (Some(id), [one]) => one == id,
@@ -556,6 +575,19 @@ fn still_matches(tx: &mut Tx<'_>, p: &Planned, c: &Conditional) -> Result<(), St
         (false, count @ 2..) => Err(StoreError::MultipleMatches { count }),
         (false, _) => Err(changed_concurrently(p)),
     }
+}
+
+/// Up to two resources matching `query` now, leaving out those the Bundle itself writes.
+fn others_matching(
+    tx: &mut Tx<'_>,
+    p: &Planned,
+    query: &custodian_search::query::SearchQuery,
+    own: &HashSet<String>,
+) -> Result<Vec<String>, StoreError> {
+    let mut ids = tx.search_ids(query, 2 + own.len())?;
+    ids.retain(|id| !own.contains(&format!("{}/{id}", p.resource_type)));
+    ids.truncate(2);
+    Ok(ids)
 }
 
 fn changed_concurrently(p: &Planned) -> StoreError {
@@ -577,15 +609,19 @@ fn search_pairs(params: &str) -> Result<Vec<(String, String)>, FhirError> {
         .map_err(|e| FhirError::bad_request(format!("malformed search '{params}': {e}")))
 }
 
+/// Runs one planned entry inside the write transaction. `own` holds the `Type/id` of every
+/// resource the Bundle creates or updates: what the Bundle itself writes is not a concurrent
+/// change to the answers its conditions got when it was planned.
 fn execute(
     tx: &mut Tx<'_>,
     p: &Planned,
     prepared: &mut Option<Prepared>,
+    own: &HashSet<String>,
 ) -> Result<Outcome, StoreError> {
     match &p.action {
         Action::Delete => {
             if let Some(c) = &p.conditional {
-                still_matches(tx, p, c)?;
+                still_matches(tx, p, c, own)?;
             }
             // Deleting what is already gone (or never was) succeeds: delete is idempotent.
             tx.delete(&p.resource_type, &p.id, p.if_match)?;
@@ -596,19 +632,21 @@ fn execute(
                 return Err(StoreError::Render("entry was not prepared".into()));
             };
             if let Some(c) = &p.conditional {
-                still_matches(tx, p, c)?;
+                still_matches(tx, p, c, own)?;
                 if c.matched.is_none() && !c.client_id {
                     // A conditional update that creates claims its criteria's key, as the
                     // REST interaction does: of two concurrent ones, the second finds the
                     // first's resource.
-                    return create_claiming(tx, p, prepared, &c.query, || changed_concurrently(p));
+                    return create_claiming(tx, p, prepared, &c.query, own, || {
+                        changed_concurrently(p)
+                    });
                 }
             }
             if let Some(query) = &p.if_none_exist {
                 // Claim the criteria key with the id the bundle assigned: a concurrent
                 // transaction with the same ifNoneExist waits for this one, then finds its
                 // resource, and fails rather than create a second one.
-                return create_claiming(tx, p, prepared, query, || {
+                return create_claiming(tx, p, prepared, query, own, || {
                     StoreError::Duplicate(format!(
                         "a {} matching ifNoneExist was created concurrently; retry the bundle",
                         p.resource_type
