@@ -29,6 +29,7 @@ backends!(
     summary_count_total_and_elements,
     compartment_search_by_the_patient_compartment,
     token_in_and_not_in_value_sets,
+    token_above_and_below_by_code_system_hierarchy,
     strict_and_lenient_handling,
     post_search_form_body,
     hostile_values_match_literally,
@@ -2112,4 +2113,64 @@ fn token_in_and_not_in_value_sets(s: &Server) {
         enc("http://example.org/ValueSet/unknown")
     ))
     .assert_outcome(400, "not-supported");
+}
+
+/// Token `:below` / `:above` by the is-a hierarchy of a code system the server has:
+/// condition-clinical has active > recurrence, relapse and inactive > remission, resolved.
+fn token_above_and_below_by_code_system_hierarchy(s: &Server) {
+    let system = "http://terminology.hl7.org/CodeSystem/condition-clinical";
+    let patient = s.create(&common::patient("Hierarchy"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ids = std::collections::BTreeMap::new();
+    for status in ["active", "relapse", "resolved"] {
+        let mut c = common::condition(&patient);
+        c["clinicalStatus"]["coding"][0]["code"] = json!(status);
+        if status == "resolved" {
+            c["abatementDateTime"] = json!("2020-01-01");
+        }
+        ids.insert(status, s.create(&c)["id"].as_str().unwrap().to_owned());
+    }
+    let found = |query: &str| -> BTreeSet<String> {
+        search_ids(s, &format!("Condition?subject=Patient/{patient}&{query}"))
+            .into_iter()
+            .collect()
+    };
+    let of = |statuses: &[&str]| -> BTreeSet<String> {
+        statuses.iter().map(|st| ids[st].clone()).collect()
+    };
+    assert_eq!(
+        found(&format!(
+            "clinical-status:below={}",
+            enc(&format!("{system}|active"))
+        )),
+        of(&["active", "relapse"])
+    );
+    assert_eq!(
+        found(&format!(
+            "clinical-status:above={}",
+            enc(&format!("{system}|relapse"))
+        )),
+        of(&["active", "relapse"])
+    );
+    assert_eq!(
+        found(&format!(
+            "clinical-status:below={}",
+            enc(&format!("{system}|inactive"))
+        )),
+        of(&["resolved"])
+    );
+    // A code system the server does not have, a code not in it, no system: refused.
+    for (value, code) in [
+        (
+            "http://snomed.info/sct|64572001".to_owned(),
+            "not-supported",
+        ),
+        (format!("{system}|no-such-code"), "not-supported"),
+        ("active".to_owned(), "invalid"),
+    ] {
+        s.get(&format!("Condition?clinical-status:below={}", enc(&value)))
+            .assert_outcome(400, code);
+    }
 }

@@ -52,6 +52,17 @@ impl CodeSystem {
         }
     }
 
+    /// `code` and every code above it (a code may have several parents).
+    fn ancestors(&self, code: &str, out: &mut HashSet<String>) {
+        if out.insert(code.to_owned()) {
+            for (parent, children) in &self.children {
+                if children.iter().any(|c| c == code) {
+                    self.ancestors(parent, out);
+                }
+            }
+        }
+    }
+
     /// `code` and every code below it.
     fn subtree(&self, code: &str, out: &mut HashSet<String>) {
         if out.insert(code.to_owned()) {
@@ -137,6 +148,8 @@ impl Expansion {
 pub(crate) struct Terminology {
     expansions: Vec<Expansion>,
     by_url: HashMap<String, usize>,
+    /// The code systems by URL, with their is-a hierarchies (search's `:above`/`:below`).
+    systems: HashMap<String, CodeSystem>,
 }
 
 impl Terminology {
@@ -165,7 +178,31 @@ impl Terminology {
             out.by_url.insert(url, out.expansions.len());
             out.expansions.push(expansion);
         }
+        out.systems = builder
+            .systems
+            .into_iter()
+            .map(|(url, cs)| (url.to_owned(), cs))
+            .collect();
         out
+    }
+
+    /// `code` of the complete code system `system` with every code below it (`below`) or
+    /// above it in its is-a hierarchy, sorted; `None` when the server does not have that
+    /// system completely or the code is not in it.
+    pub fn subsumption(&self, system: &str, code: &str, below: bool) -> Option<Vec<String>> {
+        let cs = self.systems.get(system).filter(|cs| cs.complete)?;
+        if !cs.codes.iter().any(|c| c == code) {
+            return None;
+        }
+        let mut found = HashSet::new();
+        if below {
+            cs.subtree(code, &mut found);
+        } else {
+            cs.ancestors(code, &mut found);
+        }
+        let mut codes: Vec<String> = found.into_iter().collect();
+        codes.sort();
+        Some(codes)
     }
 
     /// The index of the value set `url` (a `|version` suffix is ignored); `None` when the

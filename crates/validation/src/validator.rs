@@ -64,6 +64,13 @@ impl Validator {
         self.defs.terminology.expansion(url)?.codes()
     }
 
+    /// For search's token `:below` / `:above`: `code` and the codes below (or above) it in
+    /// the is-a hierarchy of `system`, sorted. `None` when the server does not have the code
+    /// system completely (fhir-schemas/CodeSystem) or the code is not in it.
+    pub fn subsumed_codes(&self, system: &str, code: &str, below: bool) -> Option<Vec<String>> {
+        self.defs.terminology.subsumption(system, code, below)
+    }
+
     /// Does the server have a definition to validate this resource type with?
     pub fn supports_resource_type(&self, resource_type: &str) -> bool {
         self.defs.resource(resource_type).is_some()

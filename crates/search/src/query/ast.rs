@@ -148,9 +148,11 @@ pub enum Modifier {
     Identifier,
     /// reference: the target must be of this type.
     Type(String),
-    /// uri: the indexed uri is a prefix of the search value (token above: not supported).
+    /// uri: the indexed uri is a prefix of the search value; token: the code or one that
+    /// subsumes it (the server expands it by the code system's hierarchy).
     Above,
-    /// uri: the search value is a prefix of the indexed uri.
+    /// uri: the search value is a prefix of the indexed uri; token: the code or one it
+    /// subsumes (expanded by the server likewise).
     Below,
     /// token: the code is in the value set whose URL is the value ([`SearchValue::Uri`]).
     /// The server expands it into plain tokens before the store sees the query.

@@ -7,13 +7,14 @@ use super::error::QueryError;
 use super::value::{allows_target, parse_values};
 
 /// The modifiers this parser applies for a parameter type, as the CapabilityStatement should
-/// list them (`[type]` stands for any allowed target type). Others are refused: `:of-type`
-/// and token `:above`/`:below` as not supported, the rest as not allowed. Token `:in` and
-/// `:not-in` parse to a value set's URL, which the server expands before the store runs it.
+/// list them (`[type]` stands for any allowed target type). Others are refused: `:of-type` as
+/// not supported, the rest as not allowed. Token `:in`/`:not-in` (a value set's URL) and
+/// `:above`/`:below` (a `system|code` in a hierarchy) are expanded by the server into plain
+/// tokens before the store runs the query.
 pub fn supported_modifiers(param_type: SearchParamType) -> &'static [&'static str] {
     match param_type {
         SearchParamType::String => &["missing", "exact", "contains"],
-        SearchParamType::Token => &["missing", "not", "text", "in", "not-in"],
+        SearchParamType::Token => &["missing", "not", "text", "in", "not-in", "above", "below"],
         SearchParamType::Reference => &["missing", "identifier", "[type]"],
         SearchParamType::Uri => &["missing", "above", "below"],
         SearchParamType::Date
@@ -134,16 +135,15 @@ impl Parser<'_> {
         let allowed = match (def.param_type, modifier) {
             (_, Modifier::Missing) => true,
             (T::String, Modifier::Exact | Modifier::Contains) => true,
-            (T::Token, Modifier::Not | Modifier::Text | Modifier::In | Modifier::NotIn) => true,
-            (T::Token, Modifier::Above | Modifier::Below) => {
-                return Err(QueryError::NotSupported {
-                    param: self.param.to_owned(),
-                    reason: format!(
-                        ":{} on tokens needs code system subsumption, which is not supported yet",
-                        modifier.as_str()
-                    ),
-                })
-            }
+            (
+                T::Token,
+                Modifier::Not
+                | Modifier::Text
+                | Modifier::In
+                | Modifier::NotIn
+                | Modifier::Above
+                | Modifier::Below,
+            ) => true,
             (T::Reference, Modifier::Identifier) => true,
             (T::Reference, Modifier::Type(t)) => {
                 if !allows_target(def, t) {

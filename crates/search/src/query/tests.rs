@@ -167,15 +167,20 @@ fn token_forms_and_modifiers() {
             ]
         );
     }
-    for m in ["above", "below", "of-type"] {
-        assert!(
-            matches!(
-                err("Condition", &format!("code:{m}"), "x"),
-                QueryError::NotSupported { .. }
-            ),
-            "{m}"
+    // Token :above/:below parse as plain tokens; the server expands them by hierarchy.
+    for (m, modifier) in [("above", Modifier::Above), ("below", Modifier::Below)] {
+        let c = cond(
+            "Condition",
+            &format!("code:{m}"),
+            "http://snomed.info/sct|64572001",
         );
+        assert_eq!(c.modifier, Some(modifier));
+        assert!(matches!(&c.values[0], SearchValue::Token { .. }), "{c:?}");
     }
+    assert!(matches!(
+        err("Condition", "code:of-type", "x"),
+        QueryError::NotSupported { .. }
+    ));
     assert!(matches!(
         err("Patient", "gender:exact", "male"),
         QueryError::ModifierNotAllowed { .. }

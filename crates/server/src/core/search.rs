@@ -7,7 +7,7 @@ use super::history::encode;
 use super::subset::Subset;
 use super::{Fhir, RequestContext};
 use custodian_search::query::{
-    parse_query_with, Compartment, Filter, Handling, Modifier, QueryError, SearchQuery,
+    parse_query_with, Compartment, Condition, Filter, Handling, Modifier, QueryError, SearchQuery,
     SearchValue, Summary, TokenSystem,
 };
 use custodian_search::registry::SearchParamType;
@@ -139,7 +139,7 @@ impl Fhir {
         let mut query =
             parse_query_with(self.registry, resource_type, pairs, handling).map_err(query_error)?;
         check_cost(&query)?;
-        self.expand_value_sets(&mut query.filters)?;
+        self.expand_terminology(&mut query.filters)?;
         self.imply_code_systems(&mut query);
         let applied = query.to_query_string();
         let outcome = lenient_outcome(&query);
@@ -296,16 +296,63 @@ impl Fhir {
         let mut query = parse_query_with(self.registry, resource_type, pairs, Handling::Strict)
             .map_err(query_error)?;
         check_cost(&query)?;
-        self.expand_value_sets(&mut query.filters)?;
+        self.expand_terminology(&mut query.filters)?;
         self.imply_code_systems(&mut query);
         Ok(query)
     }
 
-    /// Token `:in` / `:not-in`: each value set (a URL) becomes the `system|code` tokens of
+    /// Token `:below` / `:above` (`system|code`): the code and those below (above) it in the
+    /// is-a hierarchy of its code system, as plain tokens. The server has the hierarchies of
+    /// fhir-schemas/CodeSystem; any other system (SNOMED CT, say) is a 400.
+    fn expand_hierarchy(&self, c: &mut Condition) -> Result<(), FhirError> {
+        let below = c.modifier == Some(Modifier::Below);
+        let modifier = if below { "below" } else { "above" };
+        let mut tokens = Vec::new();
+        for value in &c.values {
+            let SearchValue::Token {
+                system: TokenSystem::Is(system),
+                code: Some(code),
+            } = value
+            else {
+                return Err(FhirError::bad_request(format!(
+                    "{}:{modifier} takes system|code",
+                    c.code
+                )));
+            };
+            let codes = self
+                .validator
+                .subsumed_codes(system.as_str(), code.as_str(), below)
+                .ok_or_else(|| {
+                    FhirError::NotSupported(format!(
+                        "{}:{modifier}: the server does not have the hierarchy of {system} \
+                         (or {code} is not in it)",
+                        c.code
+                    ))
+                })?;
+            tokens.extend(codes.into_iter().map(|code| SearchValue::Token {
+                system: TokenSystem::Is(system.clone()),
+                code: Some(code),
+            }));
+        }
+        if tokens.len() > MAX_VALUE_SET_CODES {
+            return Err(FhirError::TooCostly(format!(
+                "{}:{modifier}: {} codes, more than {MAX_VALUE_SET_CODES}",
+                c.code,
+                tokens.len()
+            )));
+        }
+        c.values = tokens;
+        c.modifier = None;
+        Ok(())
+    }
+
+    /// Terminology-based token modifiers, rewritten into plain token conditions the store
+    /// runs, in chains and `_has` too. `:in` / `:not-in`: each value set (a URL) becomes the
+    /// `system|code` tokens of
     /// its expansion, from the value sets the server validates with (fhir-schemas/ValueSet),
     /// so the store runs a plain token search (`:not-in` as `:not`). A value set the server
     /// does not have, cannot expand completely, or that is too large to search is a 400.
-    fn expand_value_sets(&self, filters: &mut [Filter]) -> Result<(), FhirError> {
+    fn expand_terminology(&self, filters: &mut [Filter]) -> Result<(), FhirError> {
         for filter in filters {
             match filter {
                 Filter::Condition(c)
@@ -343,12 +390,18 @@ impl Fhir {
                         _ => None,
                     };
                 }
+                Filter::Condition(c)
+                    if c.param_type == SearchParamType::Token
+                        && matches!(c.modifier, Some(Modifier::Above | Modifier::Below)) =>
+                {
+                    self.expand_hierarchy(c)?
+                }
                 Filter::Condition(_) | Filter::Compartment(_) => {}
                 Filter::Chain(chain) => {
-                    self.expand_value_sets(std::slice::from_mut(&mut *chain.filter))?
+                    self.expand_terminology(std::slice::from_mut(&mut *chain.filter))?
                 }
                 Filter::Has(has) => {
-                    self.expand_value_sets(std::slice::from_mut(&mut *has.filter))?
+                    self.expand_terminology(std::slice::from_mut(&mut *has.filter))?
                 }
             }
         }
