@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 
 backends!(
+    audit_rows_and_log_lines_name_the_request_not_the_patient,
     metadata_is_a_capability_statement,
     health_endpoints,
     create_then_read,
@@ -1640,4 +1641,71 @@ fn instance_history_pages(s: &Server) {
         }
     }
     assert_eq!(versions, ["7", "6", "5", "4", "3", "2", "1"]);
+}
+
+/// Every write's audit row names the request (its `X-Request-Id`, echoed back) and the
+/// client, in the same transaction as the write; a refused write leaves none. The request's
+/// log line names the request id and the route pattern, never the path's id nor content.
+fn audit_rows_and_log_lines_name_the_request_not_the_patient(s: &Server) {
+    let mut p = patient("Auditfamilyname");
+    let created = s
+        .req("POST", "Patient")
+        .header("X-Request-Id", "audit-create-1")
+        .json(&p)
+        .send();
+    created.assert_status(201);
+    assert_eq!(created.h("x-request-id"), "audit-create-1");
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    p["id"] = json!(id);
+    p["active"] = json!(false);
+    s.req("PUT", &format!("Patient/{id}"))
+        .header("X-Request-Id", "audit-update-2")
+        .json(&p)
+        .send()
+        .assert_status(200);
+    // Refused (stale If-Match): no version, no audit row.
+    s.req("PUT", &format!("Patient/{id}"))
+        .header("X-Request-Id", "audit-refused-3")
+        .header("If-Match", "W/\"1\"")
+        .json(&p)
+        .send()
+        .assert_status(412);
+    s.req("DELETE", &format!("Patient/{id}"))
+        .header("X-Request-Id", "audit-delete-4")
+        .send()
+        .assert_status(200);
+    let store = custodian_store::Store::open(&s.database_url, Default::default()).unwrap();
+    let trail = store.audit_for("Patient", &id).unwrap();
+    let rows: Vec<(String, i64, Option<String>)> = trail
+        .iter()
+        .map(|r| (r.action.clone(), r.version, r.request_id.clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("create".to_owned(), 1, Some("audit-create-1".to_owned())),
+            ("update".to_owned(), 2, Some("audit-update-2".to_owned())),
+            ("delete".to_owned(), 3, Some("audit-delete-4".to_owned())),
+        ],
+        "{trail:?}"
+    );
+    assert!(
+        trail
+            .iter()
+            .all(|r| r.client.as_deref().is_some_and(|c| c.contains("127.0.0.1"))),
+        "{trail:?}"
+    );
+    let log = s.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("audit-update-2"))
+        .unwrap_or_else(|| panic!("no log line for the update: {log}"));
+    assert!(
+        line.contains("[type]/[id]") && line.contains("200"),
+        "{line}"
+    );
+    assert!(
+        !log.contains(&id) && !log.contains("Auditfamilyname"),
+        "{log}"
+    );
 }
