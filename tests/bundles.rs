@@ -1294,6 +1294,34 @@ fn concurrent_conditional_update_entries_create_once(s: &Server) {
         .count();
     assert_eq!(created, 1, "{statuses:?}");
     assert_eq!(count(s, "Patient?identifier=PUT-RACE"), 1, "{statuses:?}");
+    // Each resource with its own, different id: still one resource.
+    let url = format!("Patient?identifier={}", enc_value("PUT-RACE-ID"));
+    let bundles = (0..12)
+        .map(|i| {
+            let mut body = with_mrn(&format!("PutIdRacer{i}"), "PUT-RACE-ID");
+            body["id"] = json!(format!("put-race-{i}"));
+            bundle(
+                "transaction",
+                vec![json!({"fullUrl": uuid(1), "resource": body,
+                            "request": {"method": "PUT", "url": url}})],
+            )
+        })
+        .collect();
+    let statuses = post_concurrently(s, bundles);
+    assert!(
+        statuses.iter().all(|(h, _)| matches!(h, 200 | 400 | 409)),
+        "{statuses:?}"
+    );
+    let created = statuses
+        .iter()
+        .filter(|(_, st)| st.starts_with("201"))
+        .count();
+    assert_eq!(created, 1, "{statuses:?}");
+    assert_eq!(
+        count(s, "Patient?identifier=PUT-RACE-ID"),
+        1,
+        "{statuses:?}"
+    );
 }
 
 /// `ifModifiedSince` on a read entry: 304 when the resource has not changed since, the

@@ -302,6 +302,30 @@ fn concurrent_conditional_updates_make_one_resource(s: &Server) {
         "{statuses:?}"
     );
     assert_eq!(count(s, &path), 1);
+    // The bodies carry their own, different ids (two systems syncing one patient): still one
+    // resource; the others are told the criteria match a resource with another id.
+    let path = format!("Patient?{}", criteria("RACE-3"));
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                let mut body = with_mrn(&format!("Upd{i}"), "RACE-3");
+                body["id"] = json!(format!("race-3-{i}"));
+                scope.spawn(move || s.put(&path, &body).status)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|st| **st == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|st| matches!(st, 201 | 400 | 409)),
+        "{statuses:?}"
+    );
+    assert_eq!(count(s, &path), 1, "{statuses:?}");
 }
 
 fn deleted_resources_do_not_match_criteria(s: &Server) {

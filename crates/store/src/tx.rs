@@ -643,14 +643,40 @@ impl<'c> Tx<'c> {
         R: FnOnce(&Meta<'_>) -> Result<Vec<u8>, BoxError>,
         F: FnOnce(&mut Tx<'c>) -> Result<Vec<String>, StoreError>,
     {
+        let ids = self.claim_criteria(resource_type, id, criteria, find)?;
+        if let [one] = ids.as_slice() {
+            return self
+                .read(resource_type, one)
+                .map(ConditionalCreate::Existing);
+        }
+        self.insert_first(resource_type, id, index, render, "create")
+            .map(ConditionalCreate::Created)
+    }
+
+    /// Claims the unique `(type, criteria)` key of `conditional_keys` for `id`, then returns
+    /// what `find` matches (at most one; several are `MultipleMatches`). A concurrent
+    /// claimant of the same criteria is waited for first (PostgreSQL: unique-index wait, then
+    /// `FOR UPDATE`; SQLite: writers are serialized anyway), so `find` sees its committed
+    /// resource. The caller writes `id` only when nothing matched: of concurrent conditional
+    /// writers with the same criteria, exactly one creates. The key is held until commit and
+    /// then names the owner; a key whose resource no longer matches is simply taken over.
+    pub fn claim_criteria<F>(
+        &mut self,
+        resource_type: &str,
+        id: &str,
+        criteria: &str,
+        find: F,
+    ) -> Result<Vec<String>, StoreError>
+    where
+        F: FnOnce(&mut Tx<'c>) -> Result<Vec<String>, StoreError>,
+    {
         validate_type(resource_type)?;
         validate_id(id)?;
-        let id = id.to_owned();
         let now = now_micros();
         let key = (
             conditional_keys::resource_type.eq(resource_type),
             conditional_keys::criteria.eq(criteria),
-            conditional_keys::resource_id.eq(&id),
+            conditional_keys::resource_id.eq(id),
             conditional_keys::created_at.eq(now),
         );
         // Claim the key in a savepoint, so that losing the race does not abort the transaction.
@@ -684,7 +710,7 @@ impl<'c> Tx<'c> {
         }
         let ids = find(self)?;
         let owner = match ids.as_slice() {
-            [] => id.as_str(),
+            [] => id,
             [one] => one.as_str(),
             many => return Err(StoreError::MultipleMatches { count: many.len() }),
         };
@@ -694,13 +720,7 @@ impl<'c> Tx<'c> {
                 conditional_keys::created_at.eq(now),
             ))
             .execute(c))?;
-        if let [one] = ids.as_slice() {
-            return self
-                .read(resource_type, one)
-                .map(ConditionalCreate::Existing);
-        }
-        self.insert_first(resource_type, &id, index, render, "create")
-            .map(ConditionalCreate::Created)
+        Ok(ids)
     }
 
     /// Update (PUT). `expected` is the `If-Match` version. Creates the resource with the

@@ -85,9 +85,22 @@ impl Fhir {
             let matches = tx.search_ids(&query, 2)?;
             let target = match matches.as_slice() {
                 [] => match &body_id {
-                    // No match and an id given: update-as-create with that id (concurrent
-                    // attempts write versions of one resource, never two resources).
-                    Some(id) => id.clone(),
+                    // No match and an id given: update-as-create with that id, after claiming
+                    // the criteria for it, so that a concurrent conditional update with
+                    // another id finds this resource instead of creating a second one.
+                    Some(id) => {
+                        let claimed = tx.claim_criteria(resource_type, id, &key, |tx| {
+                            tx.search_ids(&query, 2)
+                        })?;
+                        match claimed.as_slice() {
+                            [one] if one != id => {
+                                return Err(StoreError::Duplicate(format!(
+                                    "the criteria match {resource_type}/{one} but the body's id differs"
+                                )))
+                            }
+                            _ => id.clone(),
+                        }
+                    }
                     None => String::new(),
                 },
                 [one] => {

@@ -633,6 +633,17 @@ fn execute(
             };
             if let Some(c) = &p.conditional {
                 still_matches(tx, p, c, own)?;
+                if c.matched.is_none() && c.client_id {
+                    // Update-as-create of the resource's own id: claim the criteria for it
+                    // first, so that a concurrent Bundle with another id cannot create too.
+                    let key = crate::core::conditional::criteria_key(&c.query);
+                    let others = tx.claim_criteria(&p.resource_type, &p.id, &key, |tx| {
+                        others_matching(tx, p, &c.query, own)
+                    })?;
+                    if others.iter().any(|other| *other != p.id) {
+                        return Err(changed_concurrently(p));
+                    }
+                }
                 if c.matched.is_none() && !c.client_id {
                     // A conditional update that creates claims its criteria's key, as the
                     // REST interaction does: of two concurrent ones, the second finds the
