@@ -49,15 +49,6 @@ backends!(
     last_updated_search_entry_in_a_transaction,
 );
 
-/// Tests that pass on SQLite but are pinned as bugs on PostgreSQL: kept running on SQLite.
-mod sqlite_only {
-    #[test]
-    fn concurrent_transactions_with_the_same_if_none_exist_create_once() {
-        let server = crate::common::Server::sqlite();
-        super::concurrent_transactions_with_the_same_if_none_exist_create_once(&server);
-    }
-}
-
 const SYS: &str = "http://example.org/mrn";
 
 fn with_mrn(family: &str, mrn: &str) -> Value {

@@ -24,21 +24,6 @@ backends!(
     nul_bytes_in_content_and_criteria_are_client_errors,
 );
 
-/// Pinned as bugs on PostgreSQL, passing on SQLite: kept running there.
-mod sqlite_only {
-    #[test]
-    fn racing_creates_with_reordered_criteria_make_one_resource() {
-        super::racing_creates_with_reordered_criteria_make_one_resource(
-            &crate::common::Server::sqlite(),
-        );
-    }
-
-    #[test]
-    fn nul_bytes_in_content_and_criteria_are_client_errors() {
-        super::nul_bytes_in_content_and_criteria_are_client_errors(&crate::common::Server::sqlite());
-    }
-}
-
 const SYS: &str = "http://example.org/mrn";
 
 fn with_mrn(family: &str, mrn: &str) -> Value {

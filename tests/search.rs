@@ -53,19 +53,6 @@ backends!(
     reference_as_absolute_url_on_this_server,
 );
 
-/// Tests pinned as bugs on PostgreSQL that pass on SQLite: kept running there.
-mod sqlite_only {
-    #[test]
-    fn nul_byte_in_a_search_value_is_a_client_error() {
-        super::nul_byte_in_a_search_value_is_a_client_error(&crate::common::Server::sqlite());
-    }
-
-    #[test]
-    fn many_and_parameters_answer_quickly() {
-        super::many_and_parameters_answer_quickly(&crate::common::Server::sqlite());
-    }
-}
-
 const MRN: &str = "http://example.org/mrn";
 const OTHER: &str = "http://example.org/other";
 const SNOMED: &str = "http://snomed.info/sct";
