@@ -46,6 +46,7 @@ backends!(
     concurrent_conditional_update_entries_create_once,
     if_modified_since_on_read_entries,
     conditional_entries_are_judged_before_the_bundles_own_writes,
+    two_entries_creating_under_one_criteria_are_refused,
     last_updated_search_entry_in_a_transaction,
 );
 
@@ -1003,6 +1004,18 @@ fn patch_entries_apply_a_json_patch(s: &Server) {
         location_ref(&b["entry"][0]),
         "{stored}"
     );
+    // Line-wrapped base64 and a media type in capitals are a JSON Patch all the same.
+    let mut wrapped = patch_entry(
+        &id,
+        json!([{"op": "replace", "path": "/active", "value": false}]),
+        json!({}),
+    );
+    let data = wrapped["resource"]["data"].as_str().unwrap().to_owned();
+    let (head, tail) = data.split_at(data.len() / 2);
+    wrapped["resource"]["data"] = json!(format!("{head}\n  {tail}"));
+    wrapped["resource"]["contentType"] = json!("Application/JSON-Patch+JSON");
+    let b = transact(s, vec![wrapped]);
+    assert!(status_of(&b["entry"][0]).starts_with("200"), "{b}");
     // In a batch too.
     let r = post_bundle(
         s,
@@ -1077,7 +1090,7 @@ fn patch_entries_apply_a_json_patch(s: &Server) {
     }
     assert_eq!(
         s.get(&format!("Patient/{id}")).json()["meta"]["versionId"],
-        "3"
+        "4"
     );
 }
 
@@ -1420,4 +1433,27 @@ fn conditional_entries_are_judged_before_the_bundles_own_writes(s: &Server) {
     s.get(&format!("Patient/{}", gone["id"].as_str().unwrap()))
         .assert_status(410);
     assert_eq!(count(s, "Patient?identifier=OWN-3"), 1);
+}
+
+/// Two entries that could each create a resource for the same criteria (two `ifNoneExist`
+/// creates, or one and a conditional update that matches nothing) are refused at planning:
+/// together they would store the duplicate the criteria are there to prevent.
+fn two_entries_creating_under_one_criteria_are_refused(s: &Server) {
+    let if_none_exist = |n: u32, family: &str| {
+        json!({"fullUrl": uuid(n), "resource": with_mrn(family, "TWICE-1"),
+               "request": {"method": "POST", "url": "Patient",
+                           "ifNoneExist": format!("identifier={}", enc_value("TWICE-1"))}})
+    };
+    let conditional_put = json!({"fullUrl": uuid(3), "resource": with_mrn("TwiceC", "TWICE-1"),
+        "request": {"method": "PUT", "url": format!("Patient?identifier={}", enc_value("TWICE-1"))}});
+    for entries in [
+        vec![if_none_exist(1, "TwiceA"), if_none_exist(2, "TwiceB")],
+        vec![if_none_exist(1, "TwiceA"), conditional_put],
+    ] {
+        let r = post_bundle(s, &bundle("transaction", entries));
+        r.assert_status(400);
+        let text = diagnostics(&r.json());
+        assert!(text.contains("entries 0 and 1"), "{text}");
+        assert_eq!(count(s, "Patient?identifier=TWICE-1"), 0);
+    }
 }

@@ -2100,6 +2100,12 @@ fn token_in_and_not_in_value_sets(s: &Server) {
         enc("http://example.org/ValueSet/unknown")
     ))
     .assert_outcome(400, "not-supported");
+    // Expansions count against one budget per search (here three of all-types).
+    let all_types = enc("http://hl7.org/fhir/ValueSet/all-types");
+    s.get(&format!(
+        "Encounter?class:in={all_types}&type:in={all_types}&reason-code:in={all_types}"
+    ))
+    .assert_outcome(400, "too-costly");
 }
 
 /// Token `:below` / `:above` by the is-a hierarchy of a code system the server has:

@@ -14,7 +14,8 @@ use custodian_search::registry::SearchParamType;
 use custodian_store::{IncludeCut, PageRequest, SearchResult, StoreError, Tx};
 use serde_json::{json, Value};
 
-/// The most codes a `:in`/`:not-in` value set may expand to (each is one bound OR'ed value).
+/// The most codes `:in`/`:not-in`/`:above`/`:below` may expand to in one search, all
+/// together (each is one bound OR'ed value).
 const MAX_VALUE_SET_CODES: usize = 500;
 
 /// Parameters that shape the HTTP answer, not the search: they never reach the parser.
@@ -139,7 +140,7 @@ impl Fhir {
         let mut query =
             parse_query_with(self.registry, resource_type, pairs, handling).map_err(query_error)?;
         check_cost(&query)?;
-        self.expand_terminology(&mut query.filters)?;
+        self.expand_terminology(&mut query)?;
         self.imply_code_systems(&mut query);
         let applied = query.to_query_string();
         let outcome = lenient_outcome(&query);
@@ -296,7 +297,7 @@ impl Fhir {
         let mut query = parse_query_with(self.registry, resource_type, pairs, Handling::Strict)
             .map_err(query_error)?;
         check_cost(&query)?;
-        self.expand_terminology(&mut query.filters)?;
+        self.expand_terminology(&mut query)?;
         self.imply_code_systems(&mut query);
         Ok(query)
     }
@@ -334,77 +335,87 @@ impl Fhir {
                 code: Some(code),
             }));
         }
-        if tokens.len() > MAX_VALUE_SET_CODES {
-            return Err(FhirError::TooCostly(format!(
-                "{}:{modifier}: {} codes, more than {MAX_VALUE_SET_CODES}",
-                c.code,
-                tokens.len()
-            )));
-        }
         c.values = tokens;
         c.modifier = None;
         Ok(())
     }
 
     /// Terminology-based token modifiers, rewritten into plain token conditions the store
-    /// runs, in chains and `_has` too. `:in` / `:not-in`: each value set (a URL) becomes the
-    /// `system|code` tokens of
-    /// its expansion, from the value sets the server validates with (fhir-schemas/ValueSet),
-    /// so the store runs a plain token search (`:not-in` as `:not`). A value set the server
-    /// does not have, cannot expand completely, or that is too large to search is a 400.
-    fn expand_terminology(&self, filters: &mut [Filter]) -> Result<(), FhirError> {
+    /// runs, in chains and `_has` too: `:in` / `:not-in` (each value set URL becomes the
+    /// `system|code` tokens of its expansion, from the value sets the server validates with;
+    /// `:not-in` becomes `:not`) and `:below` / `:above` (see `expand_hierarchy`). A value set
+    /// the server does not have or cannot expand completely, or one without codes, is a 400;
+    /// more than [`MAX_VALUE_SET_CODES`] values in the whole query is too costly.
+    fn expand_terminology(&self, query: &mut SearchQuery) -> Result<(), FhirError> {
+        let mut expanded = 0;
+        self.expand_in(&mut query.filters, &mut expanded)
+    }
+
+    fn expand_in(&self, filters: &mut [Filter], expanded: &mut usize) -> Result<(), FhirError> {
         for filter in filters {
-            match filter {
-                Filter::Condition(c)
-                    if matches!(c.modifier, Some(Modifier::In | Modifier::NotIn)) =>
-                {
-                    let mut tokens = Vec::new();
-                    for value in &c.values {
-                        let SearchValue::Uri(url) = value else {
-                            continue;
-                        };
-                        let codes = self.validator.value_set_codes(url).ok_or_else(|| {
-                            FhirError::NotSupported(format!(
-                                "{}:{}: the value set {url} is not one this server has \
-                                 (those of the types it serves) or cannot be expanded",
-                                c.code,
-                                c.modifier.as_ref().map_or("", Modifier::as_str)
-                            ))
-                        })?;
-                        tokens.extend(codes.into_iter().map(|(system, code)| SearchValue::Token {
-                            system: TokenSystem::Is(system),
-                            code: Some(code),
-                        }));
-                    }
-                    if tokens.is_empty() || tokens.len() > MAX_VALUE_SET_CODES {
-                        return Err(FhirError::TooCostly(format!(
-                            "{}: a value set of {} codes cannot be searched (1 to {MAX_VALUE_SET_CODES})",
-                            c.code,
-                            tokens.len()
-                        )));
-                    }
-                    tokens.dedup();
-                    c.values = tokens;
-                    c.modifier = match c.modifier {
-                        Some(Modifier::NotIn) => Some(Modifier::Not),
-                        _ => None,
-                    };
+            let c = match filter {
+                Filter::Condition(c) => c,
+                Filter::Compartment(_) => continue,
+                Filter::Chain(chain) => {
+                    self.expand_in(std::slice::from_mut(&mut *chain.filter), expanded)?;
+                    continue;
                 }
-                Filter::Condition(c)
-                    if c.param_type == SearchParamType::Token
-                        && matches!(c.modifier, Some(Modifier::Above | Modifier::Below)) =>
+                Filter::Has(has) => {
+                    self.expand_in(std::slice::from_mut(&mut *has.filter), expanded)?;
+                    continue;
+                }
+            };
+            match c.modifier {
+                Some(Modifier::In | Modifier::NotIn) => self.expand_value_sets(c)?,
+                Some(Modifier::Above | Modifier::Below)
+                    if c.param_type == SearchParamType::Token =>
                 {
                     self.expand_hierarchy(c)?
                 }
-                Filter::Condition(_) | Filter::Compartment(_) => {}
-                Filter::Chain(chain) => {
-                    self.expand_terminology(std::slice::from_mut(&mut *chain.filter))?
-                }
-                Filter::Has(has) => {
-                    self.expand_terminology(std::slice::from_mut(&mut *has.filter))?
-                }
+                _ => continue,
+            }
+            *expanded += c.values.len();
+            if *expanded > MAX_VALUE_SET_CODES {
+                return Err(FhirError::TooCostly(format!(
+                    "{}: value sets and hierarchies expand to more than {MAX_VALUE_SET_CODES} codes \
+                     in this search",
+                    c.code
+                )));
             }
         }
+        Ok(())
+    }
+
+    /// `:in` / `:not-in` on one token condition (see `expand_terminology`).
+    fn expand_value_sets(&self, c: &mut Condition) -> Result<(), FhirError> {
+        let modifier = c.modifier.as_ref().map_or("", Modifier::as_str).to_owned();
+        let mut tokens = Vec::new();
+        for value in &c.values {
+            let SearchValue::Uri(url) = value else {
+                continue;
+            };
+            let codes = self
+                .validator
+                .value_set_codes(url)
+                .filter(|codes| !codes.is_empty())
+                .ok_or_else(|| {
+                    FhirError::NotSupported(format!(
+                        "{}:{modifier}: the value set {url} is not one this server has (those \
+                         of the types it serves), cannot be expanded, or has no codes",
+                        c.code
+                    ))
+                })?;
+            tokens.extend(codes.into_iter().map(|(system, code)| SearchValue::Token {
+                system: TokenSystem::Is(system),
+                code: Some(code),
+            }));
+        }
+        tokens.dedup();
+        c.values = tokens;
+        c.modifier = match c.modifier {
+            Some(Modifier::NotIn) => Some(Modifier::Not),
+            _ => None,
+        };
         Ok(())
     }
 

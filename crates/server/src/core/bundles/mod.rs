@@ -160,6 +160,7 @@ impl Fhir {
                 .map_err(|e| entry_error(p.index, p.full_url.as_deref(), e))?;
         }
         plan::check_unique(&planned)?;
+        refuse_repeated_criteria(&planned)?;
         let identities: HashMap<String, String> = planned
             .iter()
             .filter(|p| matches!(p.action, Action::Create | Action::Update | Action::Existing))
@@ -208,11 +209,14 @@ impl Fhir {
         let result = self.store.transaction(&ctx.audit(), |tx| {
             outcomes.clear();
             outcomes.resize_with(planned.len(), || None);
+            // What the Bundle has written so far: not a concurrent change to the answers its
+            // later conditions got at planning.
+            let mut written: HashSet<String> = HashSet::new();
             found.clear();
             found.resize_with(planned.len(), || None);
             for &i in order.iter().filter(|&&i| planned[i].phase() == 0) {
                 failed_at = Some(i);
-                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i], &targets)?);
+                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i], &written)?);
             }
             failed_at = bulk.iter().position(|b| *b);
             let mut indices = Vec::new();
@@ -236,6 +240,7 @@ impl Fhir {
             }
             if !items.is_empty() {
                 for (i, resource) in indices.into_iter().zip(tx.create_many(items)?) {
+                    written.insert(planned[i].local_reference());
                     outcomes[i] = Some(Outcome::Written {
                         resource,
                         created: true,
@@ -251,7 +256,10 @@ impl Fhir {
                     found[i] = Some(search.run_in(tx)?);
                     continue;
                 }
-                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i], &targets)?);
+                outcomes[i] = Some(execute(tx, &planned[i], &mut prepared[i], &written)?);
+                if matches!(planned[i].action, Action::Create | Action::Update) {
+                    written.insert(planned[i].local_reference());
+                }
             }
             failed_at = None;
             Ok(())
@@ -338,7 +346,7 @@ impl Fhir {
         };
         let mut prepared = self.prepare_entry(&mut planned, &HashMap::new(), refs)?;
         Ok(self.store.write_one(&ctx.audit(), |tx| {
-            execute(tx, &planned, &mut prepared, &targets)
+            execute(tx, &planned, &mut prepared, &HashSet::new())
         })?)
     }
 
@@ -363,6 +371,7 @@ impl Fhir {
         }
         p.resource = Some(document);
         p.action = Action::Update;
+        p.implied_if_match = p.if_match.is_none();
         p.if_match = Some(version);
         Ok(())
     }
@@ -591,15 +600,44 @@ fn others_matching(
 }
 
 fn changed_concurrently(p: &Planned) -> StoreError {
+    let method = match (&p.action, p.implied_if_match) {
+        (Action::Delete, _) => "DELETE",
+        (_, true) => "PATCH",
+        _ => "PUT",
+    };
     StoreError::Duplicate(format!(
-        "the resources matching the criteria of this {} entry changed while the bundle was \
-         processed; retry the bundle",
-        if p.action == Action::Delete {
-            "DELETE"
-        } else {
-            "PUT"
-        }
+        "what this {method} entry was planned on changed while the bundle was processed; \
+         retry the bundle"
     ))
+}
+
+/// Two entries that may each create a resource under the same criteria (`ifNoneExist`, a
+/// conditional update that matched nothing) would create two: refused, naming both.
+fn refuse_repeated_criteria(planned: &[Planned]) -> Result<(), FhirError> {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for p in planned {
+        let query = match (&p.action, &p.if_none_exist, &p.conditional) {
+            (Action::Create, Some(query), _) => query,
+            (Action::Update, _, Some(c)) if c.matched.is_none() => &c.query,
+            _ => continue,
+        };
+        let key = (
+            p.resource_type.clone(),
+            crate::core::conditional::criteria_key(query),
+        );
+        if let Some(first) = seen.insert(key, p.index) {
+            return Err(entry_error(
+                p.index,
+                p.full_url.as_deref(),
+                FhirError::bad_request(format!(
+                    "entries {first} and {} would each create a {} for the same criteria; \
+                     a bundle may do that once",
+                    p.index, p.resource_type
+                )),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A search entry's query string as name/value pairs.
@@ -669,9 +707,17 @@ fn execute(
             } else {
                 None
             };
-            let out = tx.update(&p.resource_type, &p.id, if_match, &prepared.index, |meta| {
-                render(&mut prepared.resource, meta)
-            })?;
+            let out = tx
+                .update(&p.resource_type, &p.id, if_match, &prepared.index, |meta| {
+                    render(&mut prepared.resource, meta)
+                })
+                .map_err(|e| match e {
+                    // A PATCH's version was read at planning, not sent by the client.
+                    StoreError::VersionConflict { .. } if p.implied_if_match => {
+                        changed_concurrently(p)
+                    }
+                    e => e,
+                })?;
             Ok(Outcome::Written {
                 resource: out.resource,
                 created: out.created,

@@ -55,6 +55,9 @@ pub struct Planned {
     pub conditional: Option<Conditional>,
     /// The JSON Patch of a PATCH entry.
     pub patch: Option<json_patch::Patch>,
+    /// `if_match` is the version a PATCH was applied to, not one the client sent: losing it
+    /// to a concurrent write is a 409 to retry, not a 412.
+    pub implied_if_match: bool,
 }
 
 /// What the criteria of a conditional update or delete matched when the Bundle was planned.
@@ -324,6 +327,7 @@ pub fn plan_entry(
         if_none_exist: None,
         conditional: None,
         patch,
+        implied_if_match: false,
     })
 }
 
@@ -360,7 +364,12 @@ fn patch_document(resource: Option<&Value>, index: usize) -> Result<json_patch::
         .get("contentType")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if content_type.split(';').next().map(str::trim) != Some("application/json-patch+json") {
+    let media_type = content_type
+        .split(';')
+        .next()
+        .map(str::trim)
+        .unwrap_or_default();
+    if !media_type.eq_ignore_ascii_case("application/json-patch+json") {
         return Err(bad(
             &format!(
                 "the Binary's contentType is '{content_type}', not application/json-patch+json"
@@ -372,6 +381,8 @@ fn patch_document(resource: Option<&Value>, index: usize) -> Result<json_patch::
         .get("data")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("the Binary has no data", ".data"))?;
+    // base64Binary may be wrapped over lines (white space is allowed in it).
+    let data: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
         .map_err(|e| bad(&format!("the Binary's data is not base64: {e}"), ".data"))?;
