@@ -48,10 +48,14 @@ impl SearchPlan {
         if self.query.summary == Some(Summary::Count) {
             return Ok(Found::Count(tx.search_count(&self.query)?));
         }
-        let page = PageRequest {
+        Ok(Found::Page(tx.search(&self.query, &self.page())?))
+    }
+
+    /// The page this search asks for (its `_cursor`).
+    fn page(&self) -> PageRequest {
+        PageRequest {
             cursor: self.cursor.clone(),
-        };
-        Ok(Found::Page(tx.search(&self.query, &page)?))
+        }
     }
 }
 
@@ -111,10 +115,7 @@ impl Fhir {
         if plan.query.summary == Some(Summary::Count) {
             return Ok(Found::Count(self.store.count(&plan.query)?));
         }
-        let page = PageRequest {
-            cursor: plan.cursor.clone(),
-        };
-        Ok(Found::Page(self.store.search(&plan.query, &page)?))
+        Ok(Found::Page(self.store.search(&plan.query, &plan.page())?))
     }
 
     /// Parses and checks a search: every error a search can have for its parameters is
@@ -158,10 +159,7 @@ impl Fhir {
     /// does not depend on the data (a forged cursor, a filter or sort the store cannot run),
     /// so that none surfaces after the transaction's writes.
     pub(crate) fn for_transaction(&self, mut plan: SearchPlan) -> Result<SearchPlan, FhirError> {
-        let page = PageRequest {
-            cursor: plan.cursor.clone(),
-        };
-        self.store.check_search(&plan.query, &page)?;
+        self.store.check_search(&plan.query, &plan.page())?;
         plan.in_transaction = true;
         Ok(plan)
     }

@@ -519,7 +519,6 @@ impl Fhir {
     }
 }
 
-/// Runs one planned entry inside the transaction.
 /// Creates the entry's resource under its planned id while claiming `query`'s criteria key in
 /// the same transaction; `lost` is the error when a concurrent writer's matching resource
 /// got there first.
@@ -528,7 +527,7 @@ fn create_claiming(
     p: &Planned,
     prepared: &mut Prepared,
     query: &custodian_search::query::SearchQuery,
-    own: &HashSet<String>,
+    written: &HashSet<String>,
     lost: impl FnOnce() -> StoreError,
 ) -> Result<Outcome, StoreError> {
     let key = crate::core::conditional::criteria_key(query);
@@ -536,7 +535,7 @@ fn create_claiming(
         &p.resource_type,
         &p.id,
         &key,
-        |tx| others_matching(tx, p, query, own),
+        |tx| others_matching(tx, p, query, written),
         &prepared.index,
         |meta| render(&mut prepared.resource, meta),
     )?;
@@ -556,21 +555,15 @@ fn still_matches(
     tx: &mut Tx<'_>,
     p: &Planned,
     c: &Conditional,
-    own: &HashSet<String>,
+    written: &HashSet<String>,
 ) -> Result<(), StoreError> {
     if let Some(id) = &c.matched {
         // Held until commit: a concurrent writer cannot change it between check and write.
         tx.lock(&p.resource_type, id)?;
     }
-    let mut now = others_matching(tx, p, &c.query, own)?;
-    if let Some(id) = c.matched.as_ref().filter(|id| !now.contains(id)) {
-        // The matched resource may itself be among what the Bundle writes.
-        if own.contains(&format!("{}/{id}", p.resource_type))
-            && tx.search_ids(&c.query, 2 + own.len())?.contains(id)
-        {
-            now.push(id.clone());
-        }
-    }
+    // The matched resource is never among what the Bundle wrote before this entry: no two
+    // entries touch one resource (`check_unique`).
+    let now = others_matching(tx, p, &c.query, written)?;
     let same = match (&c.matched, now.as_slice()) {
         (None, []) => true,
         (Some(id), [one]) => one == id,
@@ -586,15 +579,15 @@ fn still_matches(
     }
 }
 
-/// Up to two resources matching `query` now, leaving out those the Bundle itself writes.
+/// Up to two resources matching `query` now, leaving out those the Bundle has written.
 fn others_matching(
     tx: &mut Tx<'_>,
     p: &Planned,
     query: &custodian_search::query::SearchQuery,
-    own: &HashSet<String>,
+    written: &HashSet<String>,
 ) -> Result<Vec<String>, StoreError> {
-    let mut ids = tx.search_ids(query, 2 + own.len())?;
-    ids.retain(|id| !own.contains(&format!("{}/{id}", p.resource_type)));
+    let mut ids = tx.search_ids(query, 2 + written.len())?;
+    ids.retain(|id| !written.contains(&format!("{}/{id}", p.resource_type)));
     ids.truncate(2);
     Ok(ids)
 }
@@ -647,19 +640,19 @@ fn search_pairs(params: &str) -> Result<Vec<(String, String)>, FhirError> {
         .map_err(|e| FhirError::bad_request(format!("malformed search '{params}': {e}")))
 }
 
-/// Runs one planned entry inside the write transaction. `own` holds the `Type/id` of every
-/// resource the Bundle creates or updates: what the Bundle itself writes is not a concurrent
-/// change to the answers its conditions got when it was planned.
+/// Runs one planned entry inside the write transaction. `written` holds the `Type/id` of
+/// what the Bundle has written so far: not a concurrent change to the answers its conditions
+/// got when it was planned.
 fn execute(
     tx: &mut Tx<'_>,
     p: &Planned,
     prepared: &mut Option<Prepared>,
-    own: &HashSet<String>,
+    written: &HashSet<String>,
 ) -> Result<Outcome, StoreError> {
     match &p.action {
         Action::Delete => {
             if let Some(c) = &p.conditional {
-                still_matches(tx, p, c, own)?;
+                still_matches(tx, p, c, written)?;
             }
             // Deleting what is already gone (or never was) succeeds: delete is idempotent.
             tx.delete(&p.resource_type, &p.id, p.if_match)?;
@@ -669,33 +662,33 @@ fn execute(
             let Some(prepared) = prepared.as_mut() else {
                 return Err(StoreError::Render("entry was not prepared".into()));
             };
-            if let Some(c) = &p.conditional {
-                still_matches(tx, p, c, own)?;
-                if c.matched.is_none() && c.client_id {
-                    // Update-as-create of the resource's own id: claim the criteria for it
-                    // first, so that a concurrent Bundle with another id cannot create too.
+            // A conditional update that matched nothing creates: it claims its criteria's key,
+            // as the REST interaction does, and the search after the claim (which waits out a
+            // concurrent claimant) is its re-check. One that matched is re-checked as such.
+            match &p.conditional {
+                Some(c) if c.matched.is_some() => still_matches(tx, p, c, written)?,
+                Some(c) if c.client_id => {
+                    // Update-as-create of the resource's own id, below.
                     let key = crate::core::conditional::criteria_key(&c.query);
                     let others = tx.claim_criteria(&p.resource_type, &p.id, &key, |tx| {
-                        others_matching(tx, p, &c.query, own)
+                        others_matching(tx, p, &c.query, written)
                     })?;
-                    if others.iter().any(|other| *other != p.id) {
+                    if !others.is_empty() {
                         return Err(changed_concurrently(p));
                     }
                 }
-                if c.matched.is_none() && !c.client_id {
-                    // A conditional update that creates claims its criteria's key, as the
-                    // REST interaction does: of two concurrent ones, the second finds the
-                    // first's resource.
-                    return create_claiming(tx, p, prepared, &c.query, own, || {
+                Some(c) => {
+                    return create_claiming(tx, p, prepared, &c.query, written, || {
                         changed_concurrently(p)
-                    });
+                    })
                 }
+                None => {}
             }
             if let Some(query) = &p.if_none_exist {
                 // Claim the criteria key with the id the bundle assigned: a concurrent
                 // transaction with the same ifNoneExist waits for this one, then finds its
                 // resource, and fails rather than create a second one.
-                return create_claiming(tx, p, prepared, query, own, || {
+                return create_claiming(tx, p, prepared, query, written, || {
                     StoreError::Duplicate(format!(
                         "a {} matching ifNoneExist was created concurrently; retry the bundle",
                         p.resource_type
