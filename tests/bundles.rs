@@ -1274,36 +1274,22 @@ fn transaction_search_entry_failures_leave_nothing(s: &Server) {
 /// no match, one creates and the others update it or are told to retry, never a second
 /// resource.
 fn concurrent_conditional_update_entries_create_once(s: &Server) {
-    let url = format!("Patient?identifier={}", enc_value("PUT-RACE"));
-    let bundles = (0..12)
-        .map(|i| {
-            bundle(
-                "transaction",
-                vec![json!({
-                    "fullUrl": uuid(1),
-                    "resource": with_mrn(&format!("PutRacer{i}"), "PUT-RACE"),
-                    "request": {"method": "PUT", "url": url}
-                })],
-            )
-        })
-        .collect();
-    let statuses = post_concurrently(s, bundles);
-    assert!(
-        statuses.iter().all(|(h, _)| matches!(h, 200 | 409)),
-        "{statuses:?}"
-    );
-    let created = statuses
-        .iter()
-        .filter(|(_, st)| st.starts_with("201"))
-        .count();
-    assert_eq!(created, 1, "{statuses:?}");
-    assert_eq!(count(s, "Patient?identifier=PUT-RACE"), 1, "{statuses:?}");
+    race_conditional_update_entries(s, "PUT-RACE", false, &[200, 409]);
     // Each resource with its own, different id: still one resource.
-    let url = format!("Patient?identifier={}", enc_value("PUT-RACE-ID"));
+    race_conditional_update_entries(s, "PUT-RACE-ID", true, &[200, 400, 409]);
+}
+
+/// 12 concurrent transactions of one `PUT Patient?identifier=<mrn>` (resources with ids of
+/// their own when `with_ids`): exactly one creates, every HTTP status is one of `allowed`,
+/// one resource matches.
+fn race_conditional_update_entries(s: &Server, mrn: &str, with_ids: bool, allowed: &[u16]) {
+    let url = format!("Patient?identifier={}", enc_value(mrn));
     let bundles = (0..12)
         .map(|i| {
-            let mut body = with_mrn(&format!("PutIdRacer{i}"), "PUT-RACE-ID");
-            body["id"] = json!(format!("put-race-{i}"));
+            let mut body = with_mrn(&format!("PutRacer{i}"), mrn);
+            if with_ids {
+                body["id"] = json!(format!("{}-{i}", mrn.to_lowercase()));
+            }
             bundle(
                 "transaction",
                 vec![json!({"fullUrl": uuid(1), "resource": body,
@@ -1313,7 +1299,7 @@ fn concurrent_conditional_update_entries_create_once(s: &Server) {
         .collect();
     let statuses = post_concurrently(s, bundles);
     assert!(
-        statuses.iter().all(|(h, _)| matches!(h, 200 | 400 | 409)),
+        statuses.iter().all(|(h, _)| allowed.contains(h)),
         "{statuses:?}"
     );
     let created = statuses
@@ -1322,7 +1308,7 @@ fn concurrent_conditional_update_entries_create_once(s: &Server) {
         .count();
     assert_eq!(created, 1, "{statuses:?}");
     assert_eq!(
-        count(s, "Patient?identifier=PUT-RACE-ID"),
+        count(s, &format!("Patient?identifier={mrn}")),
         1,
         "{statuses:?}"
     );
