@@ -11,6 +11,7 @@ use helpers::{
     bundle, count, diagnostics, enc, location_ref, post_entry, put_entry, request_entry,
 };
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 backends!(
@@ -937,6 +938,45 @@ fn transaction_read_and_search_entries_see_the_writes(s: &Server) {
     let b = transact(s, entries);
     assert_eq!(b["entry"][0]["resource"]["meta"]["versionId"], "2", "{b}");
     assert_eq!(b["entry"][0]["resource"]["active"], false, "{b}");
+    // A system search entry (`GET ?_type=...`) sees the transaction's writes of each type.
+    let tag = |mut r: Value| {
+        r["meta"] = json!({"tag": [{"system": "urn:example:tests", "code": "tx-system"}]});
+        r
+    };
+    let entries = vec![
+        request_entry(
+            "GET",
+            "?_type=Patient,Encounter&_tag=urn:example:tests|tx-system",
+        ),
+        post_entry(&uuid(1), tag(patient("SystemInTx"))),
+        post_entry(&uuid(2), tag(encounter_of(&uuid(1)))),
+    ];
+    let b = transact(s, entries);
+    let found = &b["entry"][0]["resource"];
+    let types: BTreeSet<&str> = found["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["Encounter", "Patient"].into(), "{b}");
+    // In a batch too; one that is not common to the types fails alone, naming it.
+    let entries = vec![
+        request_entry("GET", "?_type=Encounter&_tag=urn:example:tests|tx-system"),
+        request_entry("GET", "?_type=Patient,Encounter&family=SystemInTx"),
+    ];
+    let b = post_bundle(s, &bundle("batch", entries)).json();
+    assert_eq!(status_of(&b["entry"][0]), "200 OK", "{b}");
+    assert_eq!(
+        b["entry"][0]["resource"]["entry"].as_array().map(Vec::len),
+        Some(1),
+        "{b}"
+    );
+    assert!(status_of(&b["entry"][1]).starts_with("400"), "{b}");
+    assert!(
+        diagnostics(&b["entry"][1]["response"]["outcome"]).contains("family"),
+        "{b}"
+    );
 }
 
 fn concurrent_transactions_with_the_same_if_none_exist_create_once(s: &Server) {

@@ -51,6 +51,7 @@ backends!(
     many_and_parameters_answer_quickly,
     paging_sorted_by_last_updated_while_others_write,
     reference_as_absolute_url_on_this_server,
+    system_search_across_types,
 );
 
 const MRN: &str = "http://example.org/mrn";
@@ -2166,4 +2167,147 @@ fn token_above_and_below_by_code_system_hierarchy(s: &Server) {
         s.get(&format!("Condition?clinical-status:below={}", enc(&value)))
             .assert_outcome(400, code);
     }
+}
+
+/// `GET [base]?_type=...` and `POST [base]/_search`: one search over several types with the
+/// parameters common to them, paged across types both ways, includes per type, and the
+/// parameters that are not common refused (or ignored when lenient).
+fn system_search_across_types(s: &Server) {
+    let tag = "urn:example:tests|system-search";
+    let tagged = |mut r: Value| {
+        r["meta"] = json!({"tag": [{"system": "urn:example:tests", "code": "system-search"}]});
+        r
+    };
+    let id = |r: Value| r["id"].as_str().unwrap().to_owned();
+    let a = id(s.create(&tagged(common::patient("Systemsearcha"))));
+    let b = id(s.create(&tagged(common::patient("Systemsearchb"))));
+    let encounters_of_a: Vec<String> = (0..3)
+        .map(|_| id(s.create(&tagged(common::encounter(&a)))))
+        .collect();
+    let encounter_of_b = id(s.create(&tagged(common::encounter(&b))));
+    let condition_of_a = id(s.create(&tagged(common::condition(&a))));
+    s.create(&common::condition(&a)); // not tagged: never found by the tag
+    let typed = |resources: &[Value]| -> BTreeSet<String> {
+        resources
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r["resourceType"].as_str().unwrap(),
+                    r["id"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let mut expected: BTreeSet<String> = [format!("Patient/{a}"), format!("Patient/{b}")].into();
+    expected.extend(encounters_of_a.iter().map(|e| format!("Encounter/{e}")));
+    expected.insert(format!("Encounter/{encounter_of_b}"));
+    expected.insert(format!("Condition/{condition_of_a}"));
+    let by_tag = format!("_tag={}", enc(tag));
+
+    // Every served type without `_type`, with or without the slash after the base.
+    let all = search_all(s, &format!("/fhir?{by_tag}"));
+    assert_eq!(all.len(), 7, "{all:?}");
+    assert_eq!(typed(&all), expected);
+    assert_eq!(typed(&search_all(s, &format!("?{by_tag}"))), expected);
+    assert_eq!(count(s, &format!("?{by_tag}")), 7);
+
+    // A parameter common to Encounter and Condition (`patient`).
+    let of_a = search_all(
+        s,
+        &format!("?_type=Encounter,Condition&{by_tag}&patient=Patient/{a}"),
+    );
+    let mut want: BTreeSet<String> = encounters_of_a
+        .iter()
+        .map(|e| format!("Encounter/{e}"))
+        .collect();
+    want.insert(format!("Condition/{condition_of_a}"));
+    assert_eq!(typed(&of_a), want);
+
+    // Paging crosses types and mirrors back; the links stay on the base with `_type`.
+    let pages = assert_previous_links_mirror_next(s, &format!("?{by_tag}&_count=2"));
+    assert_eq!(pages.len(), 4);
+    let first = search(s, &format!("?_type=Encounter,Condition&{by_tag}&_count=2"));
+    let next = link(&first, "next").unwrap();
+    assert!(
+        next.contains("/fhir?_type=Encounter,Condition&_tag="),
+        "{next}"
+    );
+    let self_link = link(&first, "self").unwrap();
+    assert!(
+        self_link.contains("/fhir?_type=Encounter,Condition&"),
+        "{self_link}"
+    );
+    for e in entries_in_mode(&first, "match") {
+        let t = e["resource"]["resourceType"].as_str().unwrap();
+        let full_url = e["fullUrl"].as_str().unwrap();
+        assert!(
+            full_url.ends_with(&format!(
+                "/fhir/{t}/{}",
+                e["resource"]["id"].as_str().unwrap()
+            )),
+            "{full_url}"
+        );
+    }
+
+    // Sorted across types: newest first.
+    let newest = search(s, &format!("?{by_tag}&_sort=-_lastUpdated&_count=1"));
+    let newest = entries_in_mode(&newest, "match");
+    assert_eq!(newest[0]["resource"]["id"], condition_of_a.as_str());
+    assert_eq!(newest[0]["resource"]["resourceType"], "Condition");
+
+    // Includes name their source type; each included resource once.
+    let with_subjects = search(
+        s,
+        &format!(
+            "?_type=Encounter,Condition&{by_tag}&_include=Encounter:subject&_include=Condition:subject"
+        ),
+    );
+    let included = entries_in_mode(&with_subjects, "include");
+    let included: Vec<Value> = included.iter().map(|e| e["resource"].clone()).collect();
+    assert_eq!(
+        typed(&included),
+        [format!("Patient/{a}"), format!("Patient/{b}")].into()
+    );
+    assert_eq!(included.len(), 2);
+
+    // `_type=Patient` alone takes Patient's own parameters.
+    assert_eq!(
+        search_ids(s, &format!("?_type=Patient&{by_tag}&family=Systemsearcha")),
+        vec![a.clone()]
+    );
+    // The POST form.
+    let r = s
+        .req("POST", "_search")
+        .body(
+            "application/x-www-form-urlencoded",
+            &format!("_type=Condition&{by_tag}"),
+        )
+        .send();
+    r.assert_status(200);
+    let found = entries_in_mode(&r.json(), "match");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["resource"]["id"], condition_of_a.as_str());
+
+    // Not common to every type searched, or not a served type: 400 naming it.
+    let r = s.get(&format!("?{by_tag}&family=Systemsearcha"));
+    r.assert_outcome(400, "invalid");
+    assert!(r.body.contains("family"), "{}", r.body);
+    let r = s.get("?_type=Observation");
+    r.assert_outcome(400, "invalid");
+    assert!(r.body.contains("Observation"), "{}", r.body);
+    s.get("?_type=Encounter&_include=Condition:subject")
+        .assert_outcome(400, "invalid");
+    // Lenient: the parameter is dropped and said so, the rest applies.
+    let r = s
+        .req("GET", &format!("?{by_tag}&family=Systemsearcha"))
+        .header("Prefer", "handling=lenient")
+        .send();
+    r.assert_status(200);
+    let b = r.json();
+    assert_eq!(entries_in_mode(&b, "match").len(), 7, "{b}");
+    assert_eq!(entries_in_mode(&b, "outcome").len(), 1, "{b}");
+    assert!(!link(&b, "self").unwrap().contains("family"));
+    // Other methods on the base: POST is a Bundle, PUT is not allowed.
+    s.req("PUT", "").send().assert_status(405);
 }

@@ -49,6 +49,7 @@ both_backends!(
     iterate_that_goes_deeper_than_its_rounds_says_so,
     compartment_filter,
     previous_link_after_deletions_is_the_first_page,
+    system_search_over_several_types,
 );
 
 fn ctx() -> AuditContext {
@@ -1670,4 +1671,144 @@ fn previous_link_after_deletions_is_the_first_page(db: &TestDb) {
     assert_eq!(ids(&back), ["pd4", "pd5", "pd6"]);
     assert!(back.previous.is_none());
     assert_eq!(ids(&page(back.next.clone())), ["pd7", "pd8"]);
+}
+
+/// A system search (several types in one query): `_has` and a chain whose scope has several
+/// types, resources of different types sharing an id, and keyset paging across the types.
+fn system_search_over_several_types(db: &TestDb) {
+    let s = db.open();
+    let tag = json!({"tag": [{"system": "urn:test", "code": "system"}]});
+    put(
+        &s,
+        "Patient",
+        "shared",
+        json!({"resourceType": "Patient", "meta": tag, "name": [{"family": "Sys"}]}),
+    );
+    put(
+        &s,
+        "Group",
+        "shared",
+        json!({"resourceType": "Group", "meta": tag, "type": "person", "actual": true}),
+    );
+    put(
+        &s,
+        "Group",
+        "g2",
+        json!({"resourceType": "Group", "meta": tag, "type": "person", "actual": true}),
+    );
+    put(
+        &s,
+        "Patient",
+        "p-other",
+        json!({"resourceType": "Patient", "meta": tag}),
+    );
+    let condition = |subject: &str, code: &str| {
+        json!({
+            "resourceType": "Condition",
+            "subject": {"reference": subject},
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]}
+        })
+    };
+    put(&s, "Condition", "c1", condition("Patient/shared", "111"));
+    put(&s, "Condition", "c2", condition("Group/g2", "111"));
+    put(&s, "Condition", "c3", condition("Group/shared", "222"));
+    put(&s, "Condition", "c4", condition("Patient/p-other", "222"));
+    let system = |query: &str| -> SearchQuery {
+        let pairs: Vec<(String, String)> = query
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap();
+                (k.to_owned(), v.to_owned())
+            })
+            .collect();
+        let registry = custodian_search::registry::registry().unwrap();
+        custodian_search::query::parse_system_query_with(
+            registry,
+            &["Patient", "Group", "Condition"],
+            pairs,
+            Handling::Strict,
+        )
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+    };
+    let typed = |query: &SearchQuery| -> BTreeSet<String> {
+        s.search(query, &PageRequest::default())
+            .unwrap()
+            .matches
+            .into_iter()
+            .map(|m| format!("{}/{}", m.resource_type, m.id))
+            .collect()
+    };
+    let typed_set = |items: &[&str]| set(items);
+    // `_has` on two types: each target is matched with its own type (Group/shared's
+    // condition has code 222, so Group/shared is not found by 111 although Patient/shared is).
+    assert_eq!(
+        typed(&system(
+            "_type=Patient,Group&_has:Condition:subject:code=111"
+        )),
+        typed_set(&["Patient/shared", "Group/g2"])
+    );
+    assert_eq!(
+        typed(&system(
+            "_type=Patient,Group&_has:Condition:subject:code=222"
+        )),
+        typed_set(&["Group/shared", "Patient/p-other"])
+    );
+    // A parameter common to both types, and the bodies of same-id resources kept apart.
+    let page = s
+        .search(
+            &system("_type=Patient,Group&_tag=urn:test|system&_id=shared"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    let mut bodies: Vec<(String, String)> = page
+        .matches
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(&m.body).unwrap();
+            (
+                m.resource_type.clone(),
+                body["resourceType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        [
+            ("Group".into(), "Group".into()),
+            ("Patient".into(), "Patient".into())
+        ]
+    );
+    // Paging one at a time over the three types sees each resource once, both ways.
+    let query = system("_tag=urn:test|system&_count=1");
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = s.search(&query, &PageRequest { cursor }).unwrap();
+        seen.extend(
+            page.matches
+                .iter()
+                .map(|m| format!("{}/{}", m.resource_type, m.id)),
+        );
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "Patient/shared",
+            "Group/shared",
+            "Group/g2",
+            "Patient/p-other"
+        ],
+        "in the order written"
+    );
+    // A cursor of one system search does not continue another (other types).
+    let first = s.search(&query, &PageRequest::default()).unwrap();
+    let other = system("_type=Patient,Group&_tag=urn:test|system&_count=1");
+    assert!(s
+        .search(&other, &PageRequest { cursor: first.next })
+        .is_err());
 }

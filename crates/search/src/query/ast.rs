@@ -45,10 +45,14 @@ pub const MAX_COUNT: usize = 1000;
 /// The most reference hops a chain (or nested `_has`) may take.
 pub const MAX_CHAIN_DEPTH: usize = 4;
 
-/// A parsed search on one resource type.
+/// A parsed search on one resource type, or on several (a system search).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchQuery {
+    /// The type searched; for a system search the first of [`SearchQuery::system_types`].
     pub resource_type: String,
+    /// A system search (`GET [base]?_type=A,B`): every type searched, `resource_type` first.
+    /// Empty for a search on one type.
+    pub system_types: Vec<String>,
     /// AND'ed filters (one per applied parameter occurrence).
     pub filters: Vec<Filter>,
     pub includes: Vec<Include>,
@@ -75,6 +79,22 @@ pub struct IgnoredParam {
     pub name: String,
     pub value: String,
     pub reason: QueryError,
+}
+
+impl SearchQuery {
+    /// The types this query searches: `system_types`, or `resource_type` alone.
+    pub fn types(&self) -> Vec<&str> {
+        if self.system_types.is_empty() {
+            vec![self.resource_type.as_str()]
+        } else {
+            self.system_types.iter().map(String::as_str).collect()
+        }
+    }
+
+    /// Whether this is a system search (several types, links on the base URL).
+    pub fn is_system(&self) -> bool {
+        !self.system_types.is_empty()
+    }
 }
 
 /// One AND'ed part of a search.

@@ -7,12 +7,14 @@ mod filter;
 mod render;
 mod result;
 pub mod semantics;
+mod system;
 mod value;
 
 pub use ast::*;
 pub use error::QueryError;
 pub use filter::supported_modifiers;
 pub use result::base_element_name;
+pub use system::parse_system_query_with;
 
 use crate::registry::{registry, Registry};
 
@@ -56,6 +58,7 @@ where
     }
     let mut query = SearchQuery {
         resource_type: resource_type.to_owned(),
+        system_types: Vec::new(),
         filters: Vec::new(),
         includes: Vec::new(),
         revincludes: Vec::new(),

@@ -36,6 +36,9 @@ impl Fhir {
             .map(|t| self.resource_capability(t, f))
             .collect();
         let mut system_interactions = vec![json!({"code": "history-system"})];
+        if f.search {
+            system_interactions.push(json!({"code": "search-system"}));
+        }
         if f.transaction {
             system_interactions.push(json!({"code": "transaction"}));
         }
@@ -58,10 +61,11 @@ impl Fhir {
             "patchFormat": ["application/json-patch+json"],
             "rest": [{
                 "mode": "server",
-                "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400 (handling=lenient ignores them and reports them in an outcome entry). Token :in and :not-in take the value sets the server validates with (those bound by the served types; others are 400 not-supported). Token :above and :below (system|code) follow the is-a hierarchies of the code systems the server has (others are 400 not-supported). Not supported yet, answered with 400 not-supported: the :of-type modifier, reference values naming a version, composite parameters, _contained=true|both, _text, _content, _query, _list, _filter. Search paging is keyset-based in both directions: links are self, first, previous (after the first page) and next. Compartment search: GET [base]/Patient/[id]/[type] by the official Patient CompartmentDefinition.",
+                "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400 (handling=lenient ignores them and reports them in an outcome entry). Token :in and :not-in take the value sets the server validates with (those bound by the served types; others are 400 not-supported). Token :above and :below (system|code) follow the is-a hierarchies of the code systems the server has (others are 400 not-supported). Not supported yet, answered with 400 not-supported: the :of-type modifier, reference values naming a version, composite parameters, _contained=true|both, _text, _content, _query, _list, _filter. Search paging is keyset-based in both directions: links are self, first, previous (after the first page) and next. Compartment search: GET [base]/Patient/[id]/[type] by the official Patient CompartmentDefinition. System search: GET [base]?_type=A,B (or POST [base]/_search) with the parameters common to every type searched (same code and type on each); without _type every served type is searched.",
                 "compartment": ["http://hl7.org/fhir/CompartmentDefinition/patient"],
                 "resource": resources,
                 "interaction": system_interactions,
+                "searchParam": self.system_search_params(),
                 "operation": [{
                     "name": "validate",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"
@@ -117,6 +121,26 @@ impl Fhir {
             resource["searchRevInclude"] = json!(self.search_revincludes(resource_type));
         }
         resource
+    }
+
+    /// The parameters a system search without `_type` takes: those every served type has,
+    /// with the same type (see `parse_system_query_with`).
+    fn system_search_params(&self) -> Vec<Value> {
+        let types: Vec<&str> = self.supported_types().collect();
+        let Some((first, others)) = types.split_first() else {
+            return Vec::new();
+        };
+        self.registry
+            .params(first)
+            .filter(|p| {
+                others.iter().all(|t| {
+                    self.registry
+                        .param(t, &p.code)
+                        .is_some_and(|o| o.param_type == p.param_type)
+                })
+            })
+            .map(|p| json!({"name": p.code, "definition": p.url, "type": p.param_type.as_str()}))
+            .collect()
     }
 
     /// `_include` values a search of `resource_type` takes: `*` and each of its reference

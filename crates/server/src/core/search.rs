@@ -7,8 +7,8 @@ use super::history::encode;
 use super::subset::Subset;
 use super::{Fhir, RequestContext};
 use custodian_search::query::{
-    parse_query_with, Compartment, Condition, Filter, Handling, Modifier, QueryError, SearchQuery,
-    SearchValue, Summary, TokenSystem,
+    parse_query_with, parse_system_query_with, Compartment, Condition, Filter, Handling, Modifier,
+    QueryError, SearchQuery, SearchValue, Summary, TokenSystem,
 };
 use custodian_search::registry::SearchParamType;
 use custodian_store::{IncludeCut, PageRequest, SearchResult, StoreError, Tx};
@@ -110,6 +110,41 @@ impl Fhir {
         self.render_search(ctx, &plan, found)
     }
 
+    /// `GET [base]?_type=Encounter,Condition&...` and `POST [base]/_search`: a search over
+    /// several served types (every one without `_type`) with the parameters common to them.
+    pub fn search_system(
+        &self,
+        ctx: &RequestContext,
+        params: &[(String, String)],
+        handling: Handling,
+    ) -> Result<String, FhirError> {
+        let plan = self.plan_system_search(ctx, params, handling)?;
+        let found = self.run_search(&plan)?;
+        self.render_search(ctx, &plan, found)
+    }
+
+    /// Parses and checks a system search (see [`Fhir::plan_search`]).
+    pub(crate) fn plan_system_search(
+        &self,
+        ctx: &RequestContext,
+        params: &[(String, String)],
+        handling: Handling,
+    ) -> Result<SearchPlan, FhirError> {
+        let served: Vec<&str> = self.supported_types().collect();
+        let (cursor, pairs) = search_pairs(ctx, params)?;
+        let query = parse_system_query_with(self.registry, &served, pairs, handling).map_err(
+            |e| match e {
+                // A `_type` value, not a path: the request is malformed, not aimed at nothing.
+                QueryError::UnknownResourceType { resource_type } => FhirError::bad_request_at(
+                    format!("_type: {resource_type} is not a resource type this server serves"),
+                    "_type",
+                ),
+                other => query_error(other),
+            },
+        )?;
+        self.finish_plan(query, ctx.base_url.clone(), cursor)
+    }
+
     /// Runs a planned search on the store (its own read snapshot).
     pub(crate) fn run_search(&self, plan: &SearchPlan) -> Result<Found, FhirError> {
         if plan.query.summary == Some(Summary::Count) {
@@ -128,25 +163,26 @@ impl Fhir {
         handling: Handling,
     ) -> Result<SearchPlan, FhirError> {
         self.check_type(resource_type)?;
-        let cursor = params
-            .iter()
-            .find(|(n, _)| n == "_cursor")
-            .map(|(_, v)| v.clone());
-        let pairs = local_values(
-            ctx,
-            params
-                .iter()
-                .filter(|(n, _)| !NOT_SEARCH.contains(&n.as_str())),
-        )?;
-        let mut query =
+        let (cursor, pairs) = search_pairs(ctx, params)?;
+        let query =
             parse_query_with(self.registry, resource_type, pairs, handling).map_err(query_error)?;
+        self.finish_plan(query, format!("{}/{resource_type}", ctx.base_url), cursor)
+    }
+
+    /// A parsed query made ready to run: its cost checked, its terminology expanded.
+    fn finish_plan(
+        &self,
+        mut query: SearchQuery,
+        path: String,
+        cursor: Option<String>,
+    ) -> Result<SearchPlan, FhirError> {
         check_cost(&query)?;
         self.expand_terminology(&mut query)?;
         self.imply_code_systems(&mut query);
         let applied = query.to_query_string();
         let outcome = lenient_outcome(&query);
         Ok(SearchPlan {
-            path: format!("{}/{resource_type}", ctx.base_url),
+            path,
             query,
             applied,
             cursor,
@@ -420,19 +456,24 @@ impl Fhir {
     /// `code` elements (`Patient.gender`) are indexed without a system: the one their required
     /// binding implies. A token naming that system (`gender=http://hl7.org/fhir/administrative-gender|female`)
     /// therefore asks for an indexed value without one; any other system still matches nothing.
+    /// In a system search the system must be implied alike for every type searched.
     fn imply_code_systems(&self, query: &mut SearchQuery) {
-        let resource_type = query.resource_type.clone();
+        let types: Vec<String> = query.types().into_iter().map(str::to_owned).collect();
         for filter in &mut query.filters {
-            self.imply_in_filter(&resource_type, filter);
+            self.imply_in_filter(&types, filter);
         }
     }
 
-    fn imply_in_filter(&self, resource_type: &str, filter: &mut Filter) {
+    fn imply_in_filter(&self, types: &[String], filter: &mut Filter) {
         match filter {
             Filter::Condition(c) if c.param_type == SearchParamType::Token => {
-                let Some(system) = self.implied_system(resource_type, &c.code) else {
+                let mut implied = types.iter().map(|t| self.implied_system(t, &c.code));
+                let Some(Some(system)) = implied.next() else {
                     return;
                 };
+                if !implied.all(|other| other == Some(system)) {
+                    return;
+                }
                 for value in &mut c.values {
                     if let SearchValue::Token { system: s, .. } = value {
                         if matches!(s, TokenSystem::Is(named) if named == system) {
@@ -443,11 +484,11 @@ impl Fhir {
             }
             Filter::Condition(_) => {}
             Filter::Chain(chain) => {
-                let target = chain.target_type.clone();
+                let target = [chain.target_type.clone()];
                 self.imply_in_filter(&target, &mut chain.filter);
             }
             Filter::Has(has) => {
-                let source = has.source_type.clone();
+                let source = [has.source_type.clone()];
                 self.imply_in_filter(&source, &mut has.filter);
             }
             Filter::Compartment(_) => {}
@@ -493,6 +534,26 @@ fn check_cost(query: &SearchQuery) -> Result<(), FhirError> {
         )));
     }
     Ok(())
+}
+
+/// A search's `_cursor` and its search parameters (see [`local_values`]).
+type SearchPairs = (Option<String>, Vec<(String, String)>);
+
+fn search_pairs(
+    ctx: &RequestContext,
+    params: &[(String, String)],
+) -> Result<SearchPairs, FhirError> {
+    let cursor = params
+        .iter()
+        .find(|(n, _)| n == "_cursor")
+        .map(|(_, v)| v.clone());
+    let pairs = local_values(
+        ctx,
+        params
+            .iter()
+            .filter(|(n, _)| !NOT_SEARCH.contains(&n.as_str())),
+    )?;
+    Ok((cursor, pairs))
 }
 
 /// No context: criteria of conditional interactions carry relative references only.

@@ -138,6 +138,22 @@ pub async fn search(req: HttpRequest, state: Data<AppState>, path: String) -> Ht
     run_search(call, state, Searched::Type(path), params).await
 }
 
+/// `GET [base]?_type=...` (a system search).
+pub async fn search_system(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
+    let call = call!(req, state);
+    let params = call.query.clone();
+    run_search(call, state, Searched::System, params).await
+}
+
+/// `POST [base]/_search` with a form body.
+pub async fn search_system_post(
+    req: HttpRequest,
+    state: Data<AppState>,
+    payload: Payload,
+) -> HttpResponse {
+    search_form(req, state, Searched::System, payload).await
+}
+
 /// `GET [base]/[compartment]/[id]/[type]?...`
 pub async fn search_compartment(
     req: HttpRequest,
@@ -171,9 +187,11 @@ pub async fn search_compartment_post(
     search_form(req, state, searched, payload).await
 }
 
-/// What a search runs over: a type, or a type within one resource's compartment.
+/// What a search runs over: a type, a type within one resource's compartment, or several
+/// types (a system search).
 enum Searched {
     Type(String),
+    System,
     /// Compartment type, its resource's id, the searched type.
     Compartment(String, String, String),
 }
@@ -220,6 +238,7 @@ async fn run_search(
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
     let run = move || match &searched {
         Searched::Type(t) => fhir.search(&ctx, t, &params, handling),
+        Searched::System => fhir.search_system(&ctx, &params, handling),
         Searched::Compartment(c, id, t) => {
             fhir.search_compartment(&ctx, (c, id), t, &params, handling)
         }

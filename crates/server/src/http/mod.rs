@@ -48,9 +48,10 @@ async fn dispatch(req: HttpRequest, state: Data<AppState>, payload: Payload) -> 
     let method = req.method().clone();
     let get = method == Method::GET || method == Method::HEAD;
     let (route, allow): (&'static str, &'static str) = match segments.as_slice() {
-        [] => ("[base]", "POST"),
+        [] => ("[base]", "GET, HEAD, POST"),
         ["metadata"] => ("metadata", "GET, HEAD"),
         ["_history"] => ("[base]/_history", "GET, HEAD"),
+        ["_search"] => ("[base]/_search", "POST"),
         [_] => ("[type]", "GET, HEAD, POST, PUT, DELETE"),
         [_, "_search"] => ("[type]/_search", "POST"),
         [_, "_history"] => ("[type]/_history", "GET, HEAD"),
@@ -69,6 +70,8 @@ async fn dispatch(req: HttpRequest, state: Data<AppState>, payload: Payload) -> 
     req.extensions_mut().insert(Route(route));
     match (route, method.as_str()) {
         ("[base]", "POST") => bundle(req, state, payload).await,
+        ("[base]", _) if get => search_system(req, state).await,
+        ("[base]/_search", "POST") => search_system_post(req, state, payload).await,
         ("metadata", _) if get => metadata(req, state).await,
         ("[base]/_history", _) if get => history_system(req, state).await,
         ("[type]", _) if get => search(req, state, owned(0)).await,

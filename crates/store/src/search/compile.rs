@@ -25,7 +25,7 @@
 
 use custodian_search::query::semantics::{date_match, number_match, Bound, Cmp, Column};
 use custodian_search::query::{
-    Chain, Compartment, Condition, Filter, Has, Modifier, SearchValue, TokenSystem,
+    Chain, Compartment, Condition, Filter, Has, Modifier, SearchQuery, SearchValue, TokenSystem,
 };
 use custodian_search::registry::SearchParamType;
 
@@ -39,7 +39,45 @@ const MAX_CHAR: char = '\u{10FFFF}';
 #[derive(Debug, Clone)]
 pub(crate) struct Scope {
     pub alias: String,
-    pub resource_type: String,
+    /// The types its rows may have: one, or several in a system search.
+    pub types: Vec<String>,
+}
+
+impl Scope {
+    pub(crate) fn new(alias: String, resource_type: &str) -> Scope {
+        Scope {
+            alias,
+            types: vec![resource_type.to_owned()],
+        }
+    }
+
+    /// The scope of a query's own rows (all its types).
+    pub(crate) fn of_query(alias: String, query: &SearchQuery) -> Scope {
+        Scope {
+            alias,
+            types: query.types().into_iter().map(str::to_owned).collect(),
+        }
+    }
+
+    /// Whether the rows are of `resource_type` only.
+    fn is_only(&self, resource_type: &str) -> bool {
+        matches!(self.types.as_slice(), [t] if t == resource_type)
+    }
+
+    /// ` = ?` for one type, ` IN (?, ...)` for several: the test after a type column.
+    pub(crate) fn type_test(&self) -> Sql {
+        let mut sql = Sql::default();
+        match self.types.as_slice() {
+            [t] => {
+                sql.push(" = ").text(t.as_str());
+            }
+            types => {
+                sql.push(" IN ")
+                    .list(types.iter().map(|t| Bind::Text(t.clone())));
+            }
+        }
+        sql
+    }
 }
 
 /// Which column of the scope's row a set's keys are (primary keys: every set resolves to
@@ -268,8 +306,8 @@ impl Compiler {
         };
         sql.push(" WHERE ")
             .push(&x)
-            .push(".resource_type = ")
-            .text(scope.resource_type.as_str())
+            .push(".resource_type")
+            .append(scope.type_test())
             .push(" AND ")
             .push(&x)
             .push(".param IN (");
@@ -294,7 +332,7 @@ impl Compiler {
             hint_in: None,
             hint_exists: Some(hint),
         };
-        if scope.resource_type != c.compartment_type {
+        if !scope.is_only(&c.compartment_type) {
             return set;
         }
         let mut expr = Sql::new("(");
@@ -316,10 +354,7 @@ impl Compiler {
 
     fn chain(&mut self, ch: &Chain, scope: &Scope) -> Result<Pred, StoreError> {
         let c = self.alias("c");
-        let t = Scope {
-            alias: self.alias("t"),
-            resource_type: ch.target_type.clone(),
-        };
+        let t = Scope::new(self.alias("t"), &ch.target_type);
         let inner = self.nested(&ch.filter, &t)?;
         let mut sql = Sql::default();
         sql.push("SELECT ")
@@ -334,8 +369,8 @@ impl Compiler {
         // target id instead of walking every reference row of the parameter.
         sql.push(" WHERE ")
             .push(&c)
-            .push(".resource_type = ")
-            .text(scope.resource_type.as_str())
+            .push(".resource_type")
+            .append(scope.type_test())
             .push(" AND ")
             .push(&c)
             .push(".param = ")
@@ -372,10 +407,7 @@ impl Compiler {
 
     fn has(&mut self, h: &Has, scope: &Scope) -> Result<Pred, StoreError> {
         let x = self.alias("h");
-        let s = Scope {
-            alias: self.alias("s"),
-            resource_type: h.source_type.clone(),
-        };
+        let s = Scope::new(self.alias("s"), &h.source_type);
         // A positive filter's rows exist only for current, non-deleted sources of its type:
         // its primary keys are used directly, without a hop through `resources`.
         let inner = match self.filter(&h.filter, &s)? {
@@ -404,12 +436,20 @@ impl Compiler {
             at: sql.len(),
             index: REFERENCE_BY_RESOURCE,
         };
+        // The target's type: bound when the scope has one, else the reference row's own
+        // (a system search; `x.target_type` is tested against the scope's types below).
+        let mut target_type = Sql::default();
+        if scope.types.len() == 1 {
+            target_type.append(scope.type_test());
+        } else {
+            target_type.push(" = ").push(&x).push(".target_type");
+        }
         sql.push(" JOIN resources ")
             .push(&t)
             .push(" ON ")
             .push(&t)
-            .push(".resource_type = ")
-            .text(scope.resource_type.as_str())
+            .push(".resource_type")
+            .append(target_type)
             .push(" AND ")
             .push(&t)
             .push(".resource_id = ")
@@ -422,8 +462,8 @@ impl Compiler {
             .text(h.reference_param.as_str())
             .push(" AND ")
             .push(&x)
-            .push(".target_type = ")
-            .text(scope.resource_type.as_str())
+            .push(".target_type")
+            .append(scope.type_test())
             // No `deleted` test on `t`: every user of the set tests the outer row, and
             // without it the (type, id) index answers alone.
             .push(" AND ")
@@ -845,8 +885,8 @@ fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, code: &s
     };
     sql.push(" WHERE ")
         .push(x)
-        .push(".resource_type = ")
-        .text(scope.resource_type.as_str())
+        .push(".resource_type")
+        .append(scope.type_test())
         .push(" AND ")
         .push(x)
         .push(".param = ")

@@ -213,7 +213,7 @@ impl Tx<'_> {
                 Some(Found {
                     pk: r.pk,
                     resource: StoredResource {
-                        resource_type: query.resource_type.clone(),
+                        resource_type: r.rt,
                         id: r.rid,
                         version: r.ver,
                         last_updated: r.lu,
@@ -322,10 +322,7 @@ impl Tx<'_> {
     /// Compiles the filters and, on SQLite, picks the driving filter.
     fn plan(&mut self, query: &SearchQuery, sorted: bool) -> Result<Plan, StoreError> {
         let preds = compile_filters(query, self.is_sqlite())?;
-        let scope = Scope {
-            alias: R.to_owned(),
-            resource_type: query.resource_type.clone(),
-        };
+        let scope = Scope::of_query(R.to_owned(), query);
         let driver = if self.is_sqlite() {
             self.choose_driver(&preds, sorted)?
         } else {
@@ -340,8 +337,8 @@ impl Tx<'_> {
         };
         let mut filter = Sql::new(plus);
         filter
-            .push("r.resource_type = ")
-            .text(query.resource_type.as_str())
+            .push("r.resource_type")
+            .append(scope.type_test())
             .push(" AND ")
             .push(plus)
             .push("r.deleted = ")
@@ -505,16 +502,15 @@ fn sort_and_cursor(
 
 /// The filters of `query` compiled to predicates on `resources r` (no statement runs).
 fn compile_filters(query: &SearchQuery, sqlite: bool) -> Result<Vec<Pred>, StoreError> {
-    validate_type(&query.resource_type)?;
+    for t in query.types() {
+        validate_type(t)?;
+    }
     if matches!(query.contained, Some(Contained::True | Contained::Both)) {
         return Err(StoreError::UnsupportedSearch(
             "_contained=true|both is not supported".to_owned(),
         ));
     }
-    let scope = Scope {
-        alias: R.to_owned(),
-        resource_type: query.resource_type.clone(),
-    };
+    let scope = Scope::of_query(R.to_owned(), query);
     let mut compiler = Compiler::new(now_micros(), sqlite);
     query
         .filters
@@ -531,14 +527,16 @@ fn page_sql(
     limit: usize,
     fence: bool,
 ) -> Sql {
-    let mut sql =
-        Sql::new("SELECT b.pk AS pk, b.rid AS rid, b.ver AS ver, b.lu AS lu, v.body AS body");
+    let mut sql = Sql::new(
+        "SELECT b.pk AS pk, b.rt AS rt, b.rid AS rid, b.ver AS ver, b.lu AS lu, \
+         v.body AS body",
+    );
     for k in sort {
         sql.push(", b.").push(&k.name).push(" AS ").push(&k.name);
     }
     sql.push(
-        " FROM (SELECT a.* FROM (SELECT r.res_pk AS pk, r.resource_id AS rid, \
-         r.version AS ver, r.last_updated AS lu",
+        " FROM (SELECT a.* FROM (SELECT r.res_pk AS pk, r.resource_type AS rt, \
+         r.resource_id AS rid, r.version AS ver, r.last_updated AS lu",
     );
     for k in sort {
         sql.push(", ")
@@ -562,9 +560,13 @@ fn page_sql(
     let backward = cursor.is_some_and(|c| c.backward);
     sql.push(&page::order_by(sort, "a", backward))
         .limit(limit)
-        .push(") b JOIN resource_versions v ON v.resource_type = ")
-        .text(query.resource_type.as_str())
-        .push(" AND v.resource_id = b.rid AND v.version = b.ver")
+        .push(") b JOIN resource_versions v ON v.resource_type");
+    // One type is bound (as it always was); a system search takes each row's own.
+    match query.types().as_slice() {
+        [t] => sql.push(" = ").text(*t),
+        _ => sql.push(" = b.rt"),
+    };
+    sql.push(" AND v.resource_id = b.rid AND v.version = b.ver")
         .push(&page::order_by(sort, "b", false));
     sql
 }

@@ -471,12 +471,16 @@ impl Cursor {
     }
 }
 
-/// FNV-1a of the query's type, filters and sort: a cursor only continues the query it came from.
+/// FNV-1a of the query's types, filters and sort: a cursor only continues the query it came from.
 fn fingerprint(query: &SearchQuery) -> String {
-    let text = format!(
+    let mut text = format!(
         "{}|{:?}|{:?}",
         query.resource_type, query.filters, query.sort
     );
+    // Only system searches carry their types: a type search's cursors stay as they were.
+    if query.is_system() {
+        text.push_str(&format!("|{:?}", query.system_types));
+    }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h ^= u64::from(b);

@@ -289,6 +289,8 @@ pub(crate) enum KeyValue {
 #[derive(Debug)]
 pub(crate) struct PageRow {
     pub pk: i64,
+    /// The row's type (several in a system search).
+    pub rt: String,
     pub rid: String,
     pub ver: i64,
     pub lu: i64,
@@ -321,6 +323,7 @@ macro_rules! page_row_for {
                 }
                 Ok(PageRow {
                     pk: NamedRow::get::<BigInt, i64>(row, "pk")?,
+                    rt: NamedRow::get::<Text, String>(row, "rt")?,
                     rid: NamedRow::get::<Text, String>(row, "rid")?,
                     ver: NamedRow::get::<BigInt, i64>(row, "ver")?,
                     lu: NamedRow::get::<BigInt, i64>(row, "lu")?,

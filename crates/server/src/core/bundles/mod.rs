@@ -447,7 +447,8 @@ impl Fhir {
         Ok(())
     }
 
-    /// The query of a search entry (`GET Type?params`), parsed (strict handling).
+    /// The query of a search entry (`GET Type?params`, or `GET ?_type=...` when
+    /// `resource_type` is empty), parsed (strict handling).
     fn plan_search_entry(
         &self,
         ctx: &RequestContext,
@@ -455,12 +456,11 @@ impl Fhir {
         params: &str,
     ) -> Result<SearchPlan, FhirError> {
         let pairs = search_pairs(params)?;
-        self.plan_search(
-            ctx,
-            resource_type,
-            &pairs,
-            custodian_search::query::Handling::Strict,
-        )
+        let strict = custodian_search::query::Handling::Strict;
+        if resource_type.is_empty() {
+            return self.plan_system_search(ctx, &pairs, strict);
+        }
+        self.plan_search(ctx, resource_type, &pairs, strict)
     }
 
     /// A search entry of a batch: on its own, like `GET Type?params`.
@@ -482,7 +482,9 @@ impl Fhir {
         identities: &HashMap<String, String>,
         refs: BundleRefs<'_>,
     ) -> Result<Option<Prepared>, FhirError> {
-        self.check_type(&p.resource_type)?;
+        if !p.is_system_search() {
+            self.check_type(&p.resource_type)?;
+        }
         if !matches!(p.action, Action::Create | Action::Update) {
             return Ok(None);
         }

@@ -82,6 +82,11 @@ impl Planned {
         }
     }
 
+    /// A search over several types (`GET ?_type=...`), which has no type of its own.
+    pub fn is_system_search(&self) -> bool {
+        matches!(self.action, Action::Search { .. }) && self.resource_type.is_empty()
+    }
+
     /// `Type/id`, the local reference other entries use once ids are known.
     pub fn local_reference(&self) -> String {
         format!("{}/{}", self.resource_type, self.id)
@@ -265,6 +270,14 @@ pub fn plan_entry(
                 params: q.unwrap_or_default().to_owned(),
             },
             *t,
+            String::new(),
+        ),
+        // A system search (`?_type=Patient,Encounter&...`): no type of its own.
+        ("GET" | "HEAD", [], Some(q)) => (
+            Action::Search {
+                params: q.to_owned(),
+            },
+            "",
             String::new(),
         ),
         ("PATCH", [t, id], None) => (Action::Patch, *t, (*id).to_owned()),
