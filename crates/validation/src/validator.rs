@@ -57,6 +57,13 @@ impl Validator {
         self.defs.implied_code_system(path)
     }
 
+    /// Whether the element the JSON keys reach from a `resource_type` root is a JSON array
+    /// (`["name"]` of Patient: yes; `["birthDate"]`: no), for FHIRPath Patch's `add`.
+    /// `None` when the keys name no element.
+    pub fn element_repeats(&self, resource_type: &str, keys: &[&str]) -> Option<bool> {
+        self.defs.element_repeats(resource_type, keys)
+    }
+
     /// The `(system, code)` pairs of a value set the server has (fhir-schemas/ValueSet),
     /// sorted, for search's `:in`/`:not-in` (its `|version`, if any, is ignored). `None` when
     /// the server does not have it or cannot expand it completely.

@@ -159,6 +159,29 @@ impl Definitions {
         None
     }
 
+    /// Whether the element that the JSON keys `keys` reach from the root of a
+    /// `resource_type` resource (array positions left out: `["name", "given"]`) is a JSON
+    /// array. `None` when the keys do not name an element, or pass through a contained
+    /// resource.
+    pub fn element_repeats(&self, resource_type: &str, keys: &[&str]) -> Option<bool> {
+        let mut ty = self.resource(resource_type)?;
+        let mut at = 0;
+        let (last, path) = keys.split_last()?;
+        for key in path {
+            let (child_at, elem_type) = child(ty, at, key)?;
+            match elem_type.kind {
+                schema::ElemKind::Backbone => at = child_at,
+                schema::ElemKind::Complex => {
+                    ty = self.type_at(elem_type.walk_idx)?;
+                    at = 0;
+                }
+                _ => return None,
+            }
+        }
+        let (child_at, _) = child(ty, at, last)?;
+        Some(ty.nodes.get(child_at)?.array)
+    }
+
     /// The definition of a resource type this server validates.
     pub fn resource(&self, name: &str) -> Option<&TypeDef> {
         self.by_name
@@ -166,6 +189,16 @@ impl Definitions {
             .and_then(|&i| self.types.get(i))
             .filter(|t| t.kind == TypeKind::Resource)
     }
+}
+
+/// The child of `ty.nodes[at]` that the JSON key `key` names (`valueQuantity` names the
+/// `value[x]` child), with the type the key selects.
+fn child<'t>(ty: &'t TypeDef, at: usize, key: &str) -> Option<(usize, &'t schema::ElemType)> {
+    let content = ty.content(at)?;
+    let info = content.keys.get(key)?;
+    let child_at = *content.children.get(info.child)?;
+    let elem_type = ty.nodes.get(child_at)?.types.get(info.ty)?;
+    Some((child_at, elem_type))
 }
 
 fn ele1_text(sd: &Value) -> Option<String> {
