@@ -35,6 +35,7 @@ backends!(
     trailing_slash_and_non_bundle_bodies,
     transaction_read_and_search_entries_see_the_writes,
     patch_entries_apply_a_json_patch,
+    patch_entries_take_a_fhirpath_patch,
     oid_and_absolute_full_urls_are_rewritten,
     entries_may_reference_resources_put_in_the_same_transaction,
     absolute_request_urls_nested_conditional_references_and_batch_replays,
@@ -1122,7 +1123,7 @@ fn patch_entries_apply_a_json_patch(s: &Server) {
     for (entry, expected) in [
         (not_base64, "data"),
         (wrong_type, "contentType"),
-        (parameters, "FHIRPath"),
+        (parameters, "Bundle.entry[0].resource.parameter[0]"),
     ] {
         let r = post_bundle(s, &bundle("transaction", vec![entry]));
         assert!(r.status == 400 || r.status == 422, "{expected}: {}", r.body);
@@ -1131,6 +1132,58 @@ fn patch_entries_apply_a_json_patch(s: &Server) {
     assert_eq!(
         s.get(&format!("Patient/{id}")).json()["meta"]["versionId"],
         "4"
+    );
+}
+
+/// A PATCH entry whose resource is a Parameters resource: a FHIRPath Patch, in a transaction
+/// (with the other entries, all or nothing) and in a batch (failing alone).
+fn patch_entries_take_a_fhirpath_patch(s: &Server) {
+    let p = s.create(&patient("FhirpathEntry"));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let entry = |operation: Value| {
+        json!({
+            "resource": {"resourceType": "Parameters", "parameter": [
+                {"name": "operation", "part": operation}
+            ]},
+            "request": {"method": "PATCH", "url": format!("Patient/{id}")}
+        })
+    };
+    let add_deceased = entry(json!([
+        {"name": "type", "valueCode": "add"},
+        {"name": "path", "valueString": "Patient"},
+        {"name": "name", "valueString": "deceased"},
+        {"name": "value", "valueBoolean": false}
+    ]));
+    let b = transact(
+        s,
+        vec![add_deceased, post_entry(&uuid(1), patient("FhirpathSibling"))],
+    );
+    assert!(status_of(&b["entry"][0]).starts_with("200"), "{b}");
+    let now = s.get(&format!("Patient/{id}")).json();
+    assert_eq!(now["deceasedBoolean"], false);
+    assert_eq!(now["meta"]["versionId"], "2");
+    // In a batch an operation that cannot apply fails its entry alone, with a 422.
+    let replace_missing = entry(json!([
+        {"name": "type", "valueCode": "replace"},
+        {"name": "path", "valueString": "Patient.birthDate.where(false)"},
+        {"name": "value", "valueDate": "2001-01-01"}
+    ]));
+    let r = post_bundle(
+        s,
+        &bundle(
+            "batch",
+            vec![
+                replace_missing,
+                post_entry(&uuid(2), patient("FhirpathBatchSibling")),
+            ],
+        ),
+    );
+    let b = r.json();
+    assert!(status_of(&b["entry"][0]).starts_with("422"), "{b}");
+    assert!(status_of(&b["entry"][1]).starts_with("201"), "{b}");
+    assert_eq!(
+        s.get(&format!("Patient/{id}")).json()["meta"]["versionId"],
+        "2"
     );
 }
 

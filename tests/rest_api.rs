@@ -30,6 +30,7 @@ backends!(
     validation_400_and_referential_integrity_422,
     failed_requests_leave_no_trace,
     json_patch,
+    fhirpath_patch,
     history_levels_newest_first,
     history_since_and_at,
     history_paging_has_no_skips_or_repeats,
@@ -602,11 +603,11 @@ fn xml_is_refused(s: &Server) {
         .body("text/plain", &patient("Plain").to_string())
         .send()
         .assert_outcome(415, "not-supported");
-    // PATCH takes JSON Patch only (FHIRPath Patch is not implemented).
+    // PATCH takes JSON Patch, or FHIRPath Patch as a Parameters resource (not another one).
     s.req("PATCH", &path)
         .body("application/fhir+json", "{}")
         .send()
-        .assert_outcome(415, "not-supported");
+        .assert_outcome(400, "invalid");
     s.req("PATCH", &path)
         .body("application/xml", "<x/>")
         .send()
@@ -915,6 +916,89 @@ fn failed_requests_leave_no_trace(s: &Server) {
     assert_eq!(s.history_all("_history").len(), system_before);
     assert_eq!(s.get(&format!("Patient/{id}")).etag_version(), 1);
     s.get("Patient/never-made").assert_outcome(404, "not-found");
+}
+
+/// FHIRPath Patch (fhirpatch.html): a Parameters body of add / insert / delete / replace /
+/// move operations, applied to the current version and validated like an update.
+fn fhirpath_patch(s: &Server) {
+    let p = s.create(&patient("Fhirpatch"));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let path = format!("Patient/{id}");
+    let patch = |operations: Value| {
+        let body = json!({"resourceType": "Parameters", "parameter": operations});
+        s.req("PATCH", &path)
+            .body("application/fhir+json", &body.to_string())
+            .send()
+    };
+    let op = |parts: Value| json!({"name": "operation", "part": parts});
+    let r = patch(json!([
+        op(json!([
+            {"name": "type", "valueCode": "replace"},
+            {"name": "path", "valueString": "Patient.name[0].family"},
+            {"name": "value", "valueString": "Patchedbypath"}
+        ])),
+        op(json!([
+            {"name": "type", "valueCode": "add"},
+            {"name": "path", "valueString": "Patient"},
+            {"name": "name", "valueString": "telecom"},
+            {"name": "value", "part": [
+                {"name": "system", "valueCode": "phone"},
+                {"name": "value", "valueString": "555-0199"}
+            ]}
+        ])),
+        op(json!([
+            {"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": "Patient.birthDate"}
+        ]))
+    ]));
+    r.assert_status(200).assert_fhir_json();
+    assert_eq!(r.etag_version(), 2);
+    let v = r.json();
+    assert_eq!(v["name"][0]["family"], "Patchedbypath");
+    assert_eq!(
+        v["telecom"],
+        json!([{"system": "phone", "value": "555-0199"}])
+    );
+    assert!(v.get("birthDate").is_none());
+    assert_eq!(s.get(&path).json(), v);
+    // The index follows: the new family name finds it.
+    let found = s.get("Patient?family=patchedbypath").json();
+    assert_eq!(found["entry"][0]["resource"]["id"], id.as_str(), "{found}");
+    // An operation that cannot apply: 422 naming it; nothing written.
+    let r = patch(json!([op(json!([
+        {"name": "type", "valueCode": "replace"},
+        {"name": "path", "valueString": "Patient.maritalStatus"},
+        {"name": "value", "valueCodeableConcept": {"text": "single"}}
+    ]))]));
+    r.assert_outcome(422, "business-rule");
+    assert!(r.body.contains("operation 0"), "{}", r.body);
+    // The result must still be a valid Patient.
+    patch(json!([op(json!([
+        {"name": "type", "valueCode": "replace"},
+        {"name": "path", "valueString": "Patient.gender"},
+        {"name": "value", "valueCode": "x"}
+    ]))]))
+    .assert_outcome_at(400, "code-invalid", "Patient.gender");
+    // A malformed document: 400 naming the parameter.
+    patch(json!([op(json!([{"name": "type", "valueCode": "add"}]))])).assert_outcome_at(
+        400,
+        "invalid",
+        "Parameters.parameter[0]",
+    );
+    // If-Match holds for it as for any update.
+    s.req("PATCH", &path)
+        .header("If-Match", "W/\"1\"")
+        .body(
+            "application/fhir+json",
+            &json!({"resourceType": "Parameters", "parameter": [op(json!([
+                {"name": "type", "valueCode": "delete"},
+                {"name": "path", "valueString": "Patient.telecom"}
+            ]))]})
+            .to_string(),
+        )
+        .send()
+        .assert_status(412);
+    assert_eq!(s.get(&path).etag_version(), 2, "nothing was written");
 }
 
 fn json_patch(s: &Server) {

@@ -58,7 +58,7 @@ impl Fhir {
             },
             "fhirVersion": "4.0.1",
             "format": ["application/fhir+json", "json"],
-            "patchFormat": ["application/json-patch+json"],
+            "patchFormat": ["application/json-patch+json", "application/fhir+json"],
             "rest": [{
                 "mode": "server",
                 "documentation": "Prefer: handling=strict is the default: unknown or malformed search parameters are refused with 400 (handling=lenient ignores them and reports them in an outcome entry). Token :in and :not-in take the value sets the server validates with (those bound by the served types; others are 400 not-supported). Token :above and :below (system|code) follow the is-a hierarchies of the code systems the server has (others are 400 not-supported). Not supported yet, answered with 400 not-supported: the :of-type modifier, reference values naming a version, composite parameters, _contained=true|both, _text, _content, _query, _list, _filter. Search paging is keyset-based in both directions: links are self, first, previous (after the first page) and next. Compartment search: GET [base]/Patient/[id]/[type] by the official Patient CompartmentDefinition. System search: GET [base]?_type=A,B (or POST [base]/_search) with the parameters common to every type searched (same code and type on each); without _type every served type is searched.",

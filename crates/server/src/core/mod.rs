@@ -18,6 +18,7 @@ mod write;
 
 pub use error::FhirError;
 pub use history::HistoryRequest;
+pub use patch::{FhirPathPatch, PatchDocument, PatchKind};
 pub use write::{WriteOptions, Written};
 
 use custodian_search::registry::Registry;

@@ -324,17 +324,19 @@ pub async fn patch(
     payload: Payload,
 ) -> HttpResponse {
     let call = call!(req, state);
-    let options = match negotiate::patch_kind(&req).and_then(|_| negotiate::if_match(&req)) {
-        Ok(if_match) => WriteOptions { if_match },
-        Err(e) => return call.fail(&e),
-    };
+    let (kind, options) =
+        match negotiate::patch_kind(&req).and_then(|kind| Ok((kind, negotiate::if_match(&req)?))) {
+            Ok((kind, if_match)) => (kind, WriteOptions { if_match }),
+            Err(e) => return call.fail(&e),
+        };
     let body = match read_body(payload, state.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return call.fail(&e),
     };
     let (resource_type, id) = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
-    match blocking(move || fhir.patch_json(&ctx, &resource_type, &id, &body, &options)).await {
+    let patch = move || fhir.patch(&ctx, &resource_type, &id, (kind, &body), &options);
+    match blocking(patch).await {
         Ok(w) => written(&call, &w, false),
         Err(e) => call.fail(&e),
     }

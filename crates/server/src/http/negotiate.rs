@@ -1,6 +1,6 @@
 //! Media types, `_format`, `_pretty`, `Prefer` and the conditional request headers.
 
-use crate::core::FhirError;
+use crate::core::{FhirError, PatchKind};
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::HttpRequest;
 
@@ -110,8 +110,8 @@ pub fn check_json_body(req: &HttpRequest) -> Result<(), FhirError> {
     }
 }
 
-/// The media type of a PATCH body.
-pub fn patch_kind(req: &HttpRequest) -> Result<(), FhirError> {
+/// The media type of a PATCH body: a JSON Patch, or a FHIRPath Patch (`Parameters`).
+pub fn patch_kind(req: &HttpRequest) -> Result<PatchKind, FhirError> {
     let media = header_str(req.headers(), header::CONTENT_TYPE)
         .map(|ct| {
             ct.split(';')
@@ -122,12 +122,11 @@ pub fn patch_kind(req: &HttpRequest) -> Result<(), FhirError> {
         })
         .unwrap_or_default();
     match media.as_str() {
-        "application/json-patch+json" => Ok(()),
-        "application/fhir+json" | "application/json" => Err(FhirError::UnsupportedMediaType(
-            "FHIRPath Patch (a Parameters body) is not supported yet; send application/json-patch+json".into(),
-        )),
+        "application/json-patch+json" => Ok(PatchKind::Json),
+        "application/fhir+json" | "application/json" => Ok(PatchKind::FhirPath),
         m => Err(FhirError::UnsupportedMediaType(format!(
-            "PATCH needs Content-Type application/json-patch+json, not '{m}'"
+            "PATCH needs Content-Type application/json-patch+json (JSON Patch) or \
+             application/fhir+json (FHIRPath Patch), not '{m}'"
         ))),
     }
 }

@@ -3,6 +3,7 @@
 //! written.
 
 use crate::core::error::FhirError;
+use crate::core::patch::{FhirPathPatch, PatchDocument};
 use serde_json::Value;
 
 /// What an entry's `request` asks for.
@@ -54,7 +55,7 @@ pub struct Planned {
     /// transaction, so that concurrent Bundles cannot act on a stale answer.
     pub conditional: Option<Conditional>,
     /// The JSON Patch of a PATCH entry.
-    pub patch: Option<json_patch::Patch>,
+    pub patch: Option<PatchDocument>,
     /// `if_match` is the version a PATCH was applied to, not one the client sent: losing it
     /// to a concurrent write is a 409 to retry, not a 412.
     pub implied_if_match: bool,
@@ -344,31 +345,41 @@ pub fn plan_entry(
     })
 }
 
-/// The JSON Patch of a PATCH entry: a Binary of `application/json-patch+json` whose `data`
-/// is the patch document, base64 (http.html#transaction). FHIRPath Patch (a Parameters
-/// resource) is refused, as on `PATCH [type]/[id]`.
-fn patch_document(resource: Option<&Value>, index: usize) -> Result<json_patch::Patch, FhirError> {
+/// The patch of a PATCH entry (http.html#transaction): a FHIRPath Patch (a `Parameters`
+/// resource), or a JSON Patch in a Binary of `application/json-patch+json` whose `data` is
+/// the patch document, base64.
+fn patch_document(resource: Option<&Value>, index: usize) -> Result<PatchDocument, FhirError> {
     use base64::Engine;
     let at = |what: &str| format!("Bundle.entry[{index}].resource{what}");
     let bad = |message: &str, what: &str| FhirError::bad_request_at(message, at(what));
     let resource = resource.ok_or_else(|| {
         bad(
-            "a PATCH entry needs a Binary resource holding a JSON Patch",
+            "a PATCH entry needs a Parameters resource (FHIRPath Patch) or a Binary holding a \
+             JSON Patch",
             "",
         )
     })?;
     match resource.get("resourceType").and_then(Value::as_str) {
         Some("Binary") => {}
         Some("Parameters") => {
-            return Err(FhirError::NotSupported(
-                "FHIRPath Patch (a Parameters resource) is not supported; send a JSON Patch \
-                 in a Binary of application/json-patch+json"
-                    .into(),
-            ))
+            // Its errors name `Parameters.parameter[n]`: say where that is in the Bundle.
+            return FhirPathPatch::from_parameters(resource)
+                .map(PatchDocument::FhirPath)
+                .map_err(|e| match e {
+                    FhirError::BadRequest {
+                        message,
+                        expression: Some(x),
+                    } => FhirError::bad_request_at(
+                        message,
+                        at(x.strip_prefix("Parameters").unwrap_or_default()),
+                    ),
+                    other => other,
+                });
         }
         _ => {
             return Err(bad(
-                "a PATCH entry's resource must be a Binary holding a JSON Patch",
+                "a PATCH entry's resource must be a Parameters resource (FHIRPath Patch) or a \
+                 Binary holding a JSON Patch",
                 "",
             ))
         }
@@ -399,12 +410,14 @@ fn patch_document(resource: Option<&Value>, index: usize) -> Result<json_patch::
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
         .map_err(|e| bad(&format!("the Binary's data is not base64: {e}"), ".data"))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        bad(
-            &format!("the Binary's data is not a JSON Patch document: {e}"),
-            ".data",
-        )
-    })
+    serde_json::from_slice(&bytes)
+        .map(PatchDocument::Json)
+        .map_err(|e| {
+            bad(
+                &format!("the Binary's data is not a JSON Patch document: {e}"),
+                ".data",
+            )
+        })
 }
 
 /// Two entries may not touch the same resource, nor share a fullUrl (bdl-7).

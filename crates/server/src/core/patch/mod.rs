@@ -1,4 +1,9 @@
-//! `PATCH [base]/[type]/[id]` with a JSON Patch (RFC 6902) body.
+//! `PATCH [base]/[type]/[id]` with a JSON Patch (RFC 6902) or a FHIRPath Patch (a
+//! `Parameters` resource, fhirpatch.html) body.
+
+mod fhirpath;
+
+pub use fhirpath::FhirPathPatch;
 
 use super::error::FhirError;
 use super::write::{IdRule, Prepared, WriteOptions, Written};
@@ -11,18 +16,52 @@ use serde_json::Value;
 /// (only without `If-Match`; with it, the client asked for exactly one version).
 const ATTEMPTS: usize = 3;
 
+/// The two kinds of patch document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchDocument {
+    Json(json_patch::Patch),
+    FhirPath(FhirPathPatch),
+}
+
+/// The media type a PATCH body came as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchKind {
+    /// `application/json-patch+json`
+    Json,
+    /// `application/fhir+json` (or `application/json`): a `Parameters` resource.
+    FhirPath,
+}
+
+impl PatchDocument {
+    /// Parses a PATCH body of `kind`; a malformed one is a 400.
+    pub fn parse(kind: PatchKind, body: &[u8]) -> Result<PatchDocument, FhirError> {
+        match kind {
+            PatchKind::Json => serde_json::from_slice(body)
+                .map(PatchDocument::Json)
+                .map_err(|e| FhirError::bad_request(format!("not a JSON Patch document: {e}"))),
+            PatchKind::FhirPath => {
+                let parameters: Value = serde_json::from_slice(body).map_err(|e| {
+                    FhirError::bad_request(format!("a FHIRPath Patch body is not JSON: {e}"))
+                })?;
+                FhirPathPatch::from_parameters(&parameters).map(PatchDocument::FhirPath)
+            }
+        }
+    }
+}
+
 impl Fhir {
-    pub fn patch_json(
+    /// `PATCH [base]/[type]/[id]`: the patch applied to the current version, validated and
+    /// written as the next version (re-applied if another writer got there first).
+    pub fn patch(
         &self,
         ctx: &RequestContext,
         resource_type: &str,
         id: &str,
-        body: &[u8],
+        (kind, body): (PatchKind, &[u8]),
         options: &WriteOptions,
     ) -> Result<Written, FhirError> {
         self.check_type(resource_type)?;
-        let patch: json_patch::Patch = serde_json::from_slice(body)
-            .map_err(|e| FhirError::bad_request(format!("not a JSON Patch document: {e}")))?;
+        let patch = PatchDocument::parse(kind, body)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -59,7 +98,7 @@ impl Fhir {
         &self,
         resource_type: &str,
         id: &str,
-        patch: &json_patch::Patch,
+        patch: &PatchDocument,
         if_match: Option<i64>,
     ) -> Result<(Value, i64), FhirError> {
         let current = self.store.read(resource_type, id)?;
@@ -74,8 +113,15 @@ impl Fhir {
         }
         let mut document: Value = serde_json::from_str(&current.body)
             .map_err(|e| FhirError::Internal(format!("stored body is not JSON: {e}")))?;
-        json_patch::patch(&mut document, patch)
-            .map_err(|e| FhirError::Unprocessable(format!("the patch cannot be applied: {e}")))?;
+        match patch {
+            PatchDocument::Json(patch) => json_patch::patch(&mut document, patch).map_err(|e| {
+                FhirError::Unprocessable(format!("the patch cannot be applied: {e}"))
+            })?,
+            PatchDocument::FhirPath(patch) => {
+                let repeats = |keys: &[&str]| self.validator.element_repeats(resource_type, keys);
+                patch.apply(&mut document, &repeats)?;
+            }
+        }
         Ok((document, current.version))
     }
 }
