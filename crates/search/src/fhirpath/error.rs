@@ -19,6 +19,8 @@ pub enum FhirPathError {
     UnknownFunction { name: String },
     #[error("expression nested deeper than {limit} levels")]
     TooDeep { limit: usize },
+    #[error("expression longer than {limit} tokens")]
+    TooLong { limit: usize },
     #[error("function `{name}` takes {expected} argument(s), got {got}")]
     Arity {
         name: String,

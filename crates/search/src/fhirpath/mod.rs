@@ -8,7 +8,7 @@ mod ast;
 mod error;
 mod eval;
 mod lexer;
-mod parser;
+pub(crate) mod parser;
 
 pub use ast::{BinOp, Expr, Literal, TypeOp};
 pub use error::FhirPathError;

@@ -22,12 +22,25 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
 /// Parses a FHIRPath expression of the supported subset.
 pub fn parse(src: &str) -> Result<Expr, FhirPathError> {
     let tokens = tokenize(src)?;
+    // Every node of the tree takes at least one token, so this also bounds how deep chains
+    // such as `a.b.c...` or `a | b | ...` nest, which evaluation, cloning and dropping follow
+    // by recursion. Paths come from clients too (FHIRPath Patch).
+    if tokens.len() > MAX_TOKENS {
+        return Err(FhirPathError::TooLong { limit: MAX_TOKENS });
+    }
     let mut p = Parser {
         tokens,
         pos: 0,
         depth: 0,
     };
     let expr = p.implies()?;
+    // Chains (`a.b.c`, `a | b | c`) nest one level per step without parentheses: bound the
+    // tree's depth, since evaluation recurses along it.
+    if tree_depth(&expr) > MAX_TREE_DEPTH {
+        return Err(FhirPathError::TooDeep {
+            limit: MAX_TREE_DEPTH,
+        });
+    }
     match p.tokens.get(p.pos) {
         None => Ok(expr),
         Some((tok, at)) => Err(FhirPathError::UnexpectedToken {
@@ -40,6 +53,40 @@ pub fn parse(src: &str) -> Result<Expr, FhirPathError> {
 
 /// Nesting deeper than this (parentheses, arguments) is refused rather than risking the stack.
 const MAX_DEPTH: usize = 64;
+
+/// Expressions of more tokens than this are refused (the longest official SearchParameter
+/// expression has 325).
+pub const MAX_TOKENS: usize = 1024;
+
+/// The deepest expression tree accepted (the official expressions need about 40: a union of
+/// some 30 paths of a few steps each).
+pub const MAX_TREE_DEPTH: usize = 128;
+
+/// The depth of `expr`'s tree, found without recursion (the tree may be deep: that is what
+/// is being checked).
+fn tree_depth(expr: &Expr) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(expr, 1usize)];
+    while let Some((e, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        let next = depth + 1;
+        match e {
+            Expr::This | Expr::Literal(_) => {}
+            Expr::Member { base, .. } => stack.extend(base.as_deref().map(|b| (b, next))),
+            Expr::Call { base, args, .. } => {
+                stack.extend(base.as_deref().map(|b| (b, next)));
+                stack.extend(args.iter().map(|a| (a, next)));
+            }
+            Expr::Index { base, .. } => stack.push((base, next)),
+            Expr::Binary { left, right, .. } => {
+                stack.push((left, next));
+                stack.push((right, next));
+            }
+            Expr::Type { expr, .. } => stack.push((expr, next)),
+        }
+    }
+    deepest
+}
 
 struct Parser {
     tokens: Vec<(Tok, usize)>,
@@ -396,7 +443,9 @@ mod tests {
             Err(FhirPathError::UnexpectedToken { .. })
         ));
         assert!(parse("").is_err());
-        let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+        let deep = format!("{}a{}", "(".repeat(100), ")".repeat(100));
         assert!(matches!(parse(&deep), Err(FhirPathError::TooDeep { .. })));
+        let long = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(matches!(parse(&long), Err(FhirPathError::TooLong { .. })));
     }
 }

@@ -230,3 +230,40 @@ fn functions_and_logic() {
         4
     );
 }
+
+/// The deepest expression trees the parser accepts (left-leaning chains) parse, evaluate,
+/// clone and drop within a quarter of a request thread's 2 MiB stack, unoptimized; one step
+/// more is refused, and so is a long expression whatever its shape.
+#[test]
+fn the_deepest_accepted_chains_fit_a_small_stack() {
+    use crate::fhirpath::parser::{MAX_TOKENS, MAX_TREE_DEPTH};
+    use crate::fhirpath::FhirPathError;
+    let steps = MAX_TREE_DEPTH - 1;
+    let chains = [
+        format!("Patient{}", ".name".repeat(steps)),
+        format!("name{}", " | name".repeat(steps)),
+        format!("active{}", " or active".repeat(steps)),
+        format!("Patient{}", "[0]".repeat(steps)),
+        format!("Patient.name{}", ".where(true)".repeat(steps - 1)),
+    ];
+    let handle = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || {
+            let resource = patient();
+            for chain in &chains {
+                let expr = parse(chain).unwrap_or_else(|e| panic!("{chain}: {e}"));
+                let copy = expr.clone();
+                assert!(evaluate(&copy, &resource).is_ok(), "{chain}");
+                drop(copy);
+                let deeper = format!("({chain}).name");
+                assert!(
+                    matches!(parse(&deeper), Err(FhirPathError::TooDeep { .. })),
+                    "{deeper}"
+                );
+            }
+            let long = format!("name{}", " | (name)".repeat(MAX_TOKENS / 4));
+            assert!(matches!(parse(&long), Err(FhirPathError::TooLong { .. })));
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
