@@ -1156,7 +1156,10 @@ fn patch_entries_take_a_fhirpath_patch(s: &Server) {
     ]));
     let b = transact(
         s,
-        vec![add_deceased, post_entry(&uuid(1), patient("FhirpathSibling"))],
+        vec![
+            add_deceased,
+            post_entry(&uuid(1), patient("FhirpathSibling")),
+        ],
     );
     assert!(status_of(&b["entry"][0]).starts_with("200"), "{b}");
     let now = s.get(&format!("Patient/{id}")).json();

@@ -985,6 +985,18 @@ fn fhirpath_patch(s: &Server) {
         "invalid",
         "Parameters.parameter[0]",
     );
+    // A path far too long or deep to evaluate safely: 400, and the server goes on.
+    for long_path in [
+        format!("Patient{}", ".name".repeat(100_000)),
+        format!("Patient.name{}", ".where(true)".repeat(200)),
+    ] {
+        patch(json!([op(json!([
+            {"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": long_path}
+        ]))]))
+        .assert_outcome_at(400, "invalid", "Parameters.parameter[0]");
+    }
+    s.get(&path).assert_status(200);
     // If-Match holds for it as for any update.
     s.req("PATCH", &path)
         .header("If-Match", "W/\"1\"")

@@ -180,8 +180,9 @@ impl Operation {
         match &self.kind {
             Kind::Add { name, value } => {
                 let target = self.one(document)?;
-                let name = &json_key(name, value, &keys_of(&target), repeats);
-                let mut keys = keys_of(&target);
+                let container_keys = keys_of(&target);
+                let name = &json_key(name, value, &container_keys, repeats);
+                let mut keys = container_keys;
                 keys.push(name.as_str());
                 let repeated = repeats.repeats(&keys).ok_or_else(|| {
                     self.unprocessable(format!("'{name}' is not an element there"))
@@ -223,26 +224,49 @@ impl Operation {
                     )));
                 }
                 list.insert(*index, value);
+                edit_siblings(document, &parent, &name, |ext| {
+                    if *index <= ext.len() {
+                        ext.insert(*index, Value::Null);
+                    }
+                });
             }
             Kind::Delete => {
-                let found = self.places(document)?;
+                let found = self.places(document, 1)?;
                 match found.as_slice() {
                     [] => {}
-                    [one] => remove(document, one),
-                    _ => {
-                        return Err(self.unprocessable(format!(
-                            "the path finds {} elements; a delete takes one",
-                            found.len()
-                        )))
+                    [root] if root.is_empty() => {
+                        return Err(
+                            self.unprocessable("the resource itself cannot be deleted".into())
+                        );
                     }
+                    [one] => remove(document, one),
+                    _ => return Err(self.unprocessable("the path finds several elements".into())),
                 }
             }
             Kind::Replace { value } => {
                 let target = self.one(document)?;
-                let keys = keys_of(&target);
-                let value = build(value, &keys, repeats).map_err(|m| self.unprocessable(m))?;
-                if let Some(slot) = place_mut(document, &target) {
-                    *slot = value;
+                let key = self.replaced_key(&target, value, repeats);
+                let mut place = target.clone();
+                if let (Some(Step::Key(old)), Some(new)) = (place.last_mut(), &key) {
+                    *old = new.clone();
+                }
+                let value =
+                    build(value, &keys_of(&place), repeats).map_err(|m| self.unprocessable(m))?;
+                match (key, target.split_last()) {
+                    // A choice element given a value of another type: its key changes (and
+                    // the old key's `_` sibling goes with it).
+                    (Some(new), Some((Step::Key(old), parent))) => {
+                        if let Some(Value::Object(container)) = place_mut(document, parent) {
+                            container.remove(old.as_str());
+                            container.remove(&format!("_{old}"));
+                            container.insert(new, value);
+                        }
+                    }
+                    _ => {
+                        if let Some(slot) = place_mut(document, &target) {
+                            *slot = value;
+                        }
+                    }
                 }
             }
             Kind::Move {
@@ -254,21 +278,57 @@ impl Operation {
                     .ok_or_else(|| self.unprocessable("the path does not name a list".into()))?;
                 if *source >= list.len() || *destination >= list.len() {
                     return Err(self.unprocessable(format!(
-                        "source {source} or destination {destination} is beyond the list's {} items",
+                        "source {source} or destination {destination} is beyond the list's {} \
+                         items",
                         list.len()
                     )));
                 }
                 let item = list.remove(*source);
                 list.insert(*destination, item);
+                edit_siblings(document, &parent, &name, |ext| {
+                    if *source < ext.len() && *destination < ext.len() {
+                        let item = ext.remove(*source);
+                        ext.insert(*destination, item);
+                    }
+                });
             }
         }
         Ok(())
     }
 
-    /// The places of the nodes the path finds.
-    fn places(&self, document: &Value) -> Result<Vec<Vec<Step>>, FhirError> {
+    /// For a replace of a choice element (`Patient.deceased` found as `deceasedBoolean`) by a
+    /// value of another type (`valueDateTime`): the new key (`deceasedDateTime`).
+    fn replaced_key(
+        &self,
+        target: &[Step],
+        value: &Value,
+        repeats: &dyn Repeats,
+    ) -> Option<String> {
+        let (Some(Step::Key(found)), Expr::Member { name, .. }) = (target.last(), &self.path)
+        else {
+            return None;
+        };
+        if found == name || !found.starts_with(name.as_str()) {
+            return None;
+        }
+        let parent = target
+            .get(..target.len().saturating_sub(1))
+            .unwrap_or_default();
+        let key = json_key(name, value, &keys_of(parent), repeats);
+        (key != *found && key != *name).then_some(key)
+    }
+
+    /// The places of the nodes the path finds; more than `at_most` is an error, found before
+    /// any is located (locating walks the document).
+    fn places(&self, document: &Value, at_most: usize) -> Result<Vec<Vec<Step>>, FhirError> {
         let items = fhirpath::evaluate(&self.path, document)
             .map_err(|e| self.unprocessable(format!("cannot be evaluated: {e}")))?;
+        if items.len() > at_most {
+            return Err(self.unprocessable(format!(
+                "the path finds {} elements; at most {at_most} can be patched",
+                items.len()
+            )));
+        }
         items
             .iter()
             .map(|item| match item {
@@ -282,7 +342,7 @@ impl Operation {
 
     /// The path must find exactly one element.
     fn one(&self, document: &Value) -> Result<Vec<Step>, FhirError> {
-        let mut found = self.places(document)?;
+        let mut found = self.places(document, 1)?;
         match found.len() {
             1 => Ok(found.remove(0)),
             n => Err(self.unprocessable(format!("the path finds {n} elements; one is needed"))),
@@ -290,7 +350,7 @@ impl Operation {
     }
 
     /// For `insert` and `move`: the path is `<element>.<list name>`; the element must be
-    /// found once.
+    /// found once. (A list that is not there yet is taken as empty: an insert at 0 starts it.)
     fn list_place(&self, document: &Value) -> Result<(Vec<Step>, String), FhirError> {
         let Expr::Member {
             base: Some(base),
@@ -393,23 +453,34 @@ fn list_mut<'a>(root: &'a mut Value, parent: &[Step], name: &str) -> Option<&'a 
         .as_array_mut()
 }
 
-/// Removes the node at `place`, then any object or array that removal left empty (FHIR has
-/// no empty elements), up to but not including the resource.
+/// Removes the node at `place` (with its `_name` sibling: a primitive's id and extensions),
+/// then any object or array that removal left empty (FHIR has no empty elements), up to but
+/// not including the resource.
 fn remove(root: &mut Value, place: &[Step]) {
     let Some((last, parent)) = place.split_last() else {
         return;
     };
-    let Some(container) = place_mut(root, parent) else {
-        return;
-    };
-    match (container, last) {
-        (Value::Object(map), Step::Key(k)) => {
-            map.remove(k.as_str());
+    match last {
+        Step::Key(k) => {
+            if let Some(Value::Object(map)) = place_mut(root, parent) {
+                map.remove(k.as_str());
+                map.remove(&format!("_{k}"));
+            }
         }
-        (Value::Array(items), Step::Index(i)) if *i < items.len() => {
-            items.remove(*i);
+        Step::Index(i) => {
+            if let Some(Value::Array(items)) = place_mut(root, parent) {
+                if *i < items.len() {
+                    items.remove(*i);
+                }
+            }
+            if let Some((Step::Key(name), owner)) = parent.split_last() {
+                edit_siblings(root, owner, name, |ext| {
+                    if *i < ext.len() {
+                        ext.remove(*i);
+                    }
+                });
+            }
         }
-        _ => return,
     }
     let now_empty = match place_mut(root, parent) {
         Some(Value::Object(map)) => map.is_empty(),
@@ -418,6 +489,23 @@ fn remove(root: &mut Value, place: &[Step]) {
     };
     if now_empty && !parent.is_empty() {
         remove(root, parent);
+    }
+}
+
+/// Applies `edit` to the `_name` array beside the list `name` of the element at `owner` (the
+/// ids and extensions of a list of primitives, position for position), if there is one;
+/// drops it when nothing is left in it.
+fn edit_siblings(root: &mut Value, owner: &[Step], name: &str, edit: impl FnOnce(&mut Vec<Value>)) {
+    let Some(Value::Object(container)) = place_mut(root, owner) else {
+        return;
+    };
+    let key = format!("_{name}");
+    let Some(Value::Array(ext)) = container.get_mut(&key) else {
+        return;
+    };
+    edit(ext);
+    if ext.iter().all(Value::is_null) {
+        container.remove(&key);
     }
 }
 
@@ -439,6 +527,9 @@ fn build(part: &Value, keys: &[&str], repeats: &dyn Repeats) -> Result<Value, St
         let Some(name) = child.get("name").and_then(Value::as_str) else {
             return Err("each part of a value needs a name".into());
         };
+        // A choice child (`value` of an Extension) takes its key from its value's type.
+        let name = json_key(name, child, keys, repeats);
+        let name = name.as_str();
         let mut child_keys = keys.to_vec();
         child_keys.push(name);
         let value = build(child, &child_keys, repeats)?;

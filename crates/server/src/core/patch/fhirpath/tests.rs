@@ -287,3 +287,95 @@ fn malformed_documents_are_400_naming_the_parameter() {
         );
     }
 }
+
+#[test]
+fn choice_elements_and_extensions() {
+    let mut doc = patient();
+    doc["deceasedBoolean"] = json!(false);
+    apply(
+        &mut doc,
+        vec![
+            // A choice element replaced by a value of another type changes its key.
+            operation(json!([
+                {"name": "type", "valueCode": "replace"},
+                {"name": "path", "valueString": "Patient.deceased"},
+                {"name": "value", "valueDateTime": "2020-02-02"}
+            ])),
+            // An extension: its value[x] is a part named `value`.
+            operation(json!([
+                {"name": "type", "valueCode": "add"},
+                {"name": "path", "valueString": "Patient"},
+                {"name": "name", "valueString": "extension"},
+                {"name": "value", "part": [
+                    {"name": "url", "valueUri": "http://example.org/fhir/StructureDefinition/x"},
+                    {"name": "value", "valueString": "y"}
+                ]}
+            ])),
+        ],
+    )
+    .unwrap();
+    assert!(doc.get("deceasedBoolean").is_none(), "{doc}");
+    assert_eq!(doc["deceasedDateTime"], "2020-02-02");
+    assert_eq!(
+        doc["extension"],
+        json!([{"url": "http://example.org/fhir/StructureDefinition/x", "valueString": "y"}])
+    );
+}
+
+#[test]
+fn primitive_siblings_follow_their_values() {
+    let mut doc = patient();
+    doc["name"][0]["_given"] = json!([null, {"id": "q"}]);
+    doc["_birthDate"] = json!({"id": "b"});
+    apply(
+        &mut doc,
+        vec![
+            operation(json!([
+                {"name": "type", "valueCode": "insert"},
+                {"name": "path", "valueString": "Patient.name[0].given"},
+                {"name": "index", "valueInteger": 0},
+                {"name": "value", "valueString": "First"}
+            ])),
+            operation(json!([
+                {"name": "type", "valueCode": "move"},
+                {"name": "path", "valueString": "Patient.name[0].given"},
+                {"name": "source", "valueInteger": 2},
+                {"name": "destination", "valueInteger": 1}
+            ])),
+            operation(json!([
+                {"name": "type", "valueCode": "delete"},
+                {"name": "path", "valueString": "Patient.birthDate"}
+            ])),
+        ],
+    )
+    .unwrap();
+    assert_eq!(doc["name"][0]["given"], json!(["First", "Q", "Jane"]));
+    assert_eq!(doc["name"][0]["_given"], json!([null, {"id": "q"}, null]));
+    assert!(doc.get("_birthDate").is_none(), "{doc}");
+    // Deleting the value whose sibling is the only one left drops the sibling list.
+    apply(
+        &mut doc,
+        vec![operation(json!([
+            {"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": "Patient.name[0].given[1]"}
+        ]))],
+    )
+    .unwrap();
+    assert_eq!(doc["name"][0]["given"], json!(["First", "Jane"]));
+    assert!(doc["name"][0].get("_given").is_none(), "{doc}");
+}
+
+#[test]
+fn the_resource_itself_cannot_be_deleted() {
+    let mut doc = patient();
+    let e = apply(
+        &mut doc,
+        vec![operation(json!([
+            {"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": "Patient"}
+        ]))],
+    )
+    .unwrap_err();
+    assert!(matches!(e, FhirError::Unprocessable(_)), "{e:?}");
+    assert_eq!(doc, patient());
+}
