@@ -208,6 +208,16 @@ fn elements_of_any_type(
 ) -> Result<Vec<String>, QueryError> {
     let mut elements = Vec::new();
     for element in value.split(',') {
+        // `Patient.name` would be applied to every type as `name`.
+        if element.contains('.') {
+            return Err(QueryError::InvalidValue {
+                param: "_elements".to_owned(),
+                value: value.to_owned(),
+                reason: "a system search takes base element names without a type (name, not \
+                         Patient.name)"
+                    .to_owned(),
+            });
+        }
         let q = any_type(registry, types, "_elements", element)?;
         elements.extend(q.elements);
     }
@@ -335,6 +345,11 @@ mod tests {
         assert_eq!(q.includes[0].source_type, "Encounter");
         assert_eq!(q.revincludes.len(), 1);
         assert_eq!(q.elements, ["subject", "code"]);
+        let qualified = parse(&[("_elements", "Patient.name")], Handling::Strict);
+        assert!(
+            matches!(&qualified, Err(QueryError::InvalidValue { param, .. }) if param == "_elements"),
+            "{qualified:?}"
+        );
         let star = parse(
             &[("_type", "Encounter,Condition"), ("_revinclude", "*")],
             Handling::Strict,
