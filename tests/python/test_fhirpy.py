@@ -197,8 +197,9 @@ def test_async_client():
 
 
 @pytest.mark.xfail(
-    reason="fhirpy's patch() sends a partial resource as application/json (merge-patch style); "
-    "Custodian takes JSON Patch (application/json-patch+json) only",
+    reason="fhirpy's patch() sends a partial resource as application/json (merge-patch style, "
+    "not a FHIR patch format); Custodian takes JSON Patch (application/json-patch+json) and "
+    "FHIRPath Patch (a Parameters resource), so the body is refused with a 400",
     raises=OperationOutcome,
     strict=False,
 )
