@@ -71,10 +71,16 @@ struct State {
     /// The newest `lastUpdated` in the database as the open group's writes left it (see
     /// `Tx::write_instant`): read once per group, since only this writer writes meanwhile.
     newest_instant: Option<i64>,
-    /// Every group up to this number has ended (committed or failed).
-    ended: u64,
     /// Until when Bundles joining a group run in a savepoint (see the module doc).
     careful_until: Option<Instant>,
+}
+
+/// How groups ended, apart from [`State`]: a group's members wait on this, so that their
+/// wake-ups after a commit do not contend for the lock the next group's writers need.
+#[derive(Default)]
+struct Ended {
+    /// Every group up to this number has ended (committed or failed).
+    group: u64,
     /// Groups that did not commit (recent ones only), with the reason and whether their
     /// writes may simply run again (the group was rolled back for another write's failure).
     failures: VecDeque<(u64, String, bool)>,
@@ -85,7 +91,8 @@ pub(crate) struct Writer {
     group_commit: bool,
     queued: AtomicUsize,
     state: Mutex<State>,
-    ended: Condvar,
+    ended: Mutex<Ended>,
+    ended_signal: Condvar,
     /// Checkpoints the WAL off the write path (see `checkpoint.rs`); `None` if its thread
     /// could not start, and then the writer checkpoints as SQLite does by default.
     checkpointer: Option<Checkpointer>,
@@ -105,7 +112,8 @@ impl Writer {
             group_commit,
             queued: AtomicUsize::new(0),
             state: Mutex::new(State::default()),
-            ended: Condvar::new(),
+            ended: Mutex::new(Ended::default()),
+            ended_signal: Condvar::new(),
             checkpointer,
         }
     }
@@ -134,11 +142,7 @@ impl Writer {
                 if g.in_txn {
                     g.conn = None;
                     g.in_txn = false;
-                    let group = g.group;
-                    g.failures
-                        .push_back((group, "a writer panicked".to_owned(), false));
-                    g.ended = group;
-                    self.ended.notify_all();
+                    self.end(g.group, Some(("a writer panicked".to_owned(), false)));
                 }
                 self.state.clear_poison();
                 g
@@ -231,8 +235,7 @@ impl Writer {
                     st.conn = None;
                 }
             }
-            st.ended = group;
-            self.ended.notify_all();
+            self.end(group, None);
             return result;
         }
         st.members += 1;
@@ -242,11 +245,13 @@ impl Writer {
         if defer {
             // A queued writer will commit (or defer to the next one; the last one commits).
             let value = result?;
-            let st = self
-                .ended
-                .wait_while(st, |s| s.ended < group)
+            drop(st);
+            let ended = self.lock_ended();
+            let ended = self
+                .ended_signal
+                .wait_while(ended, |e| e.group < group)
                 .unwrap_or_else(|p| p.into_inner());
-            if let Some((_, why, retry)) = st.failures.iter().find(|(g, ..)| *g == group) {
+            if let Some((_, why, retry)) = ended.failures.iter().find(|(g, ..)| *g == group) {
                 return Err(if *retry {
                     StoreError::Contention(why.clone())
                 } else {
@@ -263,11 +268,7 @@ impl Writer {
     fn end_group(&self, st: &mut State) -> Result<(), StoreError> {
         let group = st.group;
         let commit = self.commit(st);
-        st.ended = group;
-        if let Err(why) = &commit {
-            Self::record_failure(st, group, why.clone(), false);
-        }
-        self.ended.notify_all();
+        self.end(group, commit.as_ref().err().map(|why| (why.clone(), false)));
         commit.map_err(StoreError::Commit)
     }
 
@@ -281,21 +282,34 @@ impl Writer {
                 st.conn = None;
             }
         }
-        Self::record_failure(
-            st,
+        self.end(
             group,
-            "another write of the group failed; running this one again".to_owned(),
-            true,
+            Some((
+                "another write of the group failed; running this one again".to_owned(),
+                true,
+            )),
         );
-        st.ended = group;
-        self.ended.notify_all();
     }
 
-    fn record_failure(st: &mut State, group: u64, why: String, retry: bool) {
-        st.failures.push_back((group, why, retry));
-        if st.failures.len() > 64 {
-            st.failures.pop_front();
+    /// Marks `group` ended, with why it failed (and whether its writes may run again) if it
+    /// did not commit, and wakes its members.
+    fn end(&self, group: u64, failure: Option<(String, bool)>) {
+        let mut ended = self.lock_ended();
+        ended.group = group;
+        if let Some((why, retry)) = failure {
+            ended.failures.push_back((group, why, retry));
+            if ended.failures.len() > 64 {
+                ended.failures.pop_front();
+            }
         }
+        drop(ended);
+        self.ended_signal.notify_all();
+    }
+
+    /// Only this module's short critical sections hold it, none of which panics; a poisoned
+    /// lock's data is still whole.
+    fn lock_ended(&self) -> MutexGuard<'_, Ended> {
+        self.ended.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn commit(&self, st: &mut State) -> Result<(), String> {
