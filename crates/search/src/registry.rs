@@ -81,6 +81,11 @@ pub struct Component {
 #[derive(Debug, Clone)]
 pub struct SearchParamDef {
     pub code: String,
+    /// The parameter whose index rows hold this one's values: its own code, or the first
+    /// (by code) of the type's parameters with the same expression and type, whose rows are
+    /// identical (Patient's `phonetic` is `Patient.name`, like `name`: it uses `name`'s
+    /// rows, three fewer per Patient). Queries and extraction use it, never `code`.
+    pub index_code: String,
     pub url: String,
     pub param_type: SearchParamType,
     /// The definition's human description (for the CapabilityStatement).
@@ -199,6 +204,9 @@ impl Registry {
                 };
             }
         }
+        for params in reg.by_type.values_mut() {
+            share_identical_rows(params);
+        }
         let supported = |d: &&SearchParamDef| !UNSUPPORTED.iter().any(|(c, _)| *c == d.code);
         reg.common_list = reg.common.values().filter(supported).cloned().collect();
         for t in &reg.resource_types {
@@ -262,6 +270,24 @@ fn is_concrete(t: &str) -> bool {
     !matches!(t, "Resource" | "DomainResource")
 }
 
+/// Sets `index_code` of each parameter that has the same expression and type as one before
+/// it (by code) to that one's code.
+fn share_identical_rows(params: &mut BTreeMap<String, SearchParamDef>) {
+    let mut first: BTreeMap<(String, &'static str), String> = BTreeMap::new();
+    for def in params.values_mut() {
+        let Some(expression) = def.expression.clone() else {
+            continue;
+        };
+        let key = (expression, def.param_type.as_str());
+        match first.get(&key) {
+            Some(code) => def.index_code = code.clone(),
+            None => {
+                first.insert(key, def.code.clone());
+            }
+        }
+    }
+}
+
 fn definition(raw: &RawParam, base: &str) -> SearchParamDef {
     let expression = raw.expression.as_deref().and_then(|e| restrict(e, base));
     let (compiled, expression_error) = match expression.as_deref().map(fhirpath::parse) {
@@ -271,6 +297,7 @@ fn definition(raw: &RawParam, base: &str) -> SearchParamDef {
     };
     SearchParamDef {
         code: raw.code.clone(),
+        index_code: raw.code.clone(),
         url: raw.url.clone(),
         param_type: raw.param_type,
         description: raw.description.clone(),
@@ -364,6 +391,31 @@ mod tests {
         );
         assert_eq!(restrict("Patient.name", "Condition"), None);
         assert_eq!(split_top_level("a.where(x = '|') | b").len(), 2);
+    }
+
+    #[test]
+    fn parameters_with_identical_rows_share_them() {
+        let reg = registry().unwrap();
+        let index_code = |t: &str, c: &str| reg.param(t, c).unwrap().index_code.clone();
+        assert_eq!(index_code("Patient", "phonetic"), "name");
+        assert_eq!(index_code("Patient", "name"), "name");
+        assert_eq!(index_code("Practitioner", "phonetic"), "name");
+        assert_eq!(index_code("Patient", "family"), "family");
+        // Only Patient's (and its peers') `phonetic` shares among the served types.
+        for t in ["Patient", "Encounter", "Condition"] {
+            let shared: Vec<&str> = reg
+                .params(t)
+                .filter(|d| d.index_code != d.code)
+                .map(|d| d.code.as_str())
+                .collect();
+            let want: &[&str] = if t == "Patient" { &["phonetic"] } else { &[] };
+            assert_eq!(shared, want, "{t}");
+        }
+        // Extraction writes the shared rows once.
+        let patient = serde_json::json!({"resourceType": "Patient", "name": [{"family": "Doe"}]});
+        let index = crate::extract::extract_with(reg, "Patient", &patient);
+        let params: Vec<&str> = index.entries.iter().map(|e| e.param.as_str()).collect();
+        assert!(params.contains(&"name") && !params.contains(&"phonetic"), "{params:?}");
     }
 
     #[test]

@@ -433,6 +433,8 @@ fn string_parameters(db: &TestDb) {
     check(&s, "Patient", "family:contains=LER", &["p1", "p2"]);
     check(&s, "Patient", "family=smith", &["p4", "p5"]);
     check(&s, "Patient", "name=anna", &["p1"]);
+    // `phonetic` searches `name`'s rows (same expression; the registry's `index_code`).
+    check(&s, "Patient", "phonetic=anna", &["p1"]);
     check(&s, "Patient", "given=zo", &["p5"]);
     check(&s, "Patient", "family=deleted", &[]);
     check(&s, "Practitioner", "family=house", &["dr1"]);

@@ -27,7 +27,8 @@ pub fn extract(resource_type: &str, resource: &Value) -> Result<ResourceIndex, R
 /// Extracts with a given registry.
 pub fn extract_with(registry: &Registry, resource_type: &str, resource: &Value) -> ResourceIndex {
     let mut entries = Vec::new();
-    for def in registry.params(resource_type) {
+    // A parameter sharing another's rows (`index_code`) has nothing of its own to write.
+    for def in registry.params(resource_type).filter(|d| d.index_code == d.code) {
         extract_param(def, resource, &mut entries);
     }
     ResourceIndex { entries }
@@ -52,7 +53,7 @@ pub fn extract_param(def: &SearchParamDef, resource: &Value, out: &mut Vec<Index
             .is_some_and(|seen| seen.iter().any(|e| e.value == value));
         if !duplicate {
             out.push(IndexEntry {
-                param: def.code.clone(),
+                param: def.index_code.clone(),
                 value,
             });
         }

@@ -80,7 +80,7 @@ impl Parser<'_> {
                 }
                 let values = parse_values(def, modifier.as_ref(), self.param, self.value)?;
                 Ok(Filter::Condition(Condition {
-                    code: def.code.clone(),
+                    code: def.index_code.clone(),
                     param_type: def.param_type,
                     modifier,
                     values,
@@ -219,7 +219,7 @@ impl Parser<'_> {
         };
         let filter = self.filter(&target_type, rest, depth + 1)?;
         Ok(Filter::Chain(Chain {
-            code: def.code.clone(),
+            code: def.index_code.clone(),
             target_type,
             filter: Box::new(filter),
         }))
@@ -251,7 +251,7 @@ impl Parser<'_> {
         let filter = self.filter(source, rest, depth + 1)?;
         Ok(Filter::Has(Has {
             source_type: source.to_owned(),
-            reference_param: def.code.clone(),
+            reference_param: def.index_code.clone(),
             filter: Box::new(filter),
         }))
     }

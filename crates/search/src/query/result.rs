@@ -107,7 +107,7 @@ pub(crate) fn apply(
                     )));
                 }
                 keys.push(SortKey {
-                    code: def.code.clone(),
+                    code: def.index_code.clone(),
                     param_type: def.param_type,
                     descending,
                 });
@@ -238,7 +238,7 @@ fn include(
     }
     Ok(Include {
         source_type: source.to_owned(),
-        param: Some(def.code.clone()),
+        param: Some(def.index_code.clone()),
         target_type: target.map(str::to_owned),
         iterate,
     })
