@@ -21,13 +21,35 @@ pub fn open_store(args: &DatabaseArgs) -> Result<Store, String> {
 /// [`open_store`]; `migrate: false` leaves pending migrations to the caller
 /// (`custodian migrate` runs them itself to report how many ran).
 pub fn open_store_migrating(args: &DatabaseArgs, migrate: bool) -> Result<Store, String> {
+    open_store_with(
+        args,
+        StoreOptions {
+            migrate,
+            ..StoreOptions::default()
+        },
+    )
+}
+
+/// The store for `custodian import`: its writer has a 64 MiB page cache (the server's has
+/// 8, which keeps the server's resident set small), so that batches of a thousand resources
+/// spill fewer pages midway (30,000 Patients: +5-12 % resources/s).
+pub fn open_store_for_import(args: &DatabaseArgs) -> Result<Store, String> {
+    open_store_with(
+        args,
+        StoreOptions {
+            writer_cache_mib: 64,
+            ..StoreOptions::default()
+        },
+    )
+}
+
+fn open_store_with(args: &DatabaseArgs, options: StoreOptions) -> Result<Store, String> {
     let options = StoreOptions {
-        migrate,
         sqlite_synchronous: match args.sqlite_synchronous {
             SyncMode::Full => Synchronous::Full,
             SyncMode::Normal => Synchronous::Normal,
         },
-        ..StoreOptions::default()
+        ..options
     };
     Store::open(&args.database_url, options).map_err(|e| e.to_string())
 }

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
 }
 
 fn import(args: custodian_server::config::ImportArgs) -> Result<(), String> {
-    let store = custodian_server::open_store(&args.database)?;
+    let store = custodian_server::open_store_for_import(&args.database)?;
     let fhir = custodian_server::core::Fhir::new(
         store,
         custodian_server::core::CoreConfig {

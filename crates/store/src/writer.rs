@@ -89,6 +89,8 @@ struct Ended {
 pub(crate) struct Writer {
     manager: ConnectionManager,
     group_commit: bool,
+    /// The connection's page cache, MiB.
+    cache_mib: u32,
     queued: AtomicUsize,
     state: Mutex<State>,
     ended: Mutex<Ended>,
@@ -99,7 +101,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(manager: ConnectionManager, group_commit: bool) -> Self {
+    pub(crate) fn new(manager: ConnectionManager, group_commit: bool, cache_mib: u32) -> Self {
         let checkpointer = match Checkpointer::start(manager.clone()) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -110,6 +112,7 @@ impl Writer {
         Self {
             manager,
             group_commit,
+            cache_mib,
             queued: AtomicUsize::new(0),
             state: Mutex::new(State::default()),
             ended: Mutex::new(Ended::default()),
@@ -121,9 +124,12 @@ impl Writer {
     /// The writer's connection: with a background checkpointer, its own automatic checkpoint
     /// is only a backstop.
     fn connect(&self) -> Result<SqliteConnection, StoreError> {
+        use diesel::connection::SimpleConnection;
         let mut conn = self.manager.establish_sqlite()?;
+        // An integer of the configuration, not a value from a request (PRAGMA takes no binds).
+        let kib = i64::from(self.cache_mib).saturating_mul(1024);
+        conn.batch_execute(&format!("PRAGMA cache_size = -{kib}"))?;
         if self.checkpointer.is_some() {
-            use diesel::connection::SimpleConnection;
             // An integer constant of ours, not a value from a request (PRAGMA takes no binds).
             conn.batch_execute(&format!(
                 "PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}"
@@ -388,6 +394,35 @@ fn total_changes(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
 mod tests {
     use super::*;
     use diesel::connection::SimpleConnection;
+
+    /// The writer's page cache is the configured size; readers keep their own.
+    #[test]
+    fn the_writer_connection_has_the_configured_cache() {
+        use crate::conn::{SqliteSettings, Synchronous, Target};
+        #[derive(diesel::QueryableByName)]
+        struct CacheSize {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            cache_size: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let manager = ConnectionManager::new(
+            Target::Sqlite(dir.path().join("w.db")),
+            SqliteSettings {
+                synchronous: Synchronous::Full,
+                busy_timeout: Duration::from_secs(1),
+            },
+        );
+        let size = |conn: &mut SqliteConnection| {
+            diesel::sql_query("PRAGMA cache_size")
+                .get_result::<CacheSize>(conn)
+                .unwrap()
+                .cache_size
+        };
+        let mut writer = Writer::new(manager.clone(), true, 64).connect().unwrap();
+        assert_eq!(size(&mut writer), -64 * 1024);
+        let mut reader = manager.establish_sqlite().unwrap();
+        assert_eq!(size(&mut reader), -8 * 1024);
+    }
 
     /// A full disk in a statement without a statement journal makes SQLite roll the whole
     /// transaction back: the probe sees it (and not while the transaction is open).
