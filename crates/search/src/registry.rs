@@ -415,7 +415,10 @@ mod tests {
         let patient = serde_json::json!({"resourceType": "Patient", "name": [{"family": "Doe"}]});
         let index = crate::extract::extract_with(reg, "Patient", &patient);
         let params: Vec<&str> = index.entries.iter().map(|e| e.param.as_str()).collect();
-        assert!(params.contains(&"name") && !params.contains(&"phonetic"), "{params:?}");
+        assert!(
+            params.contains(&"name") && !params.contains(&"phonetic"),
+            "{params:?}"
+        );
     }
 
     #[test]

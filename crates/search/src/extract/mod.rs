@@ -28,7 +28,10 @@ pub fn extract(resource_type: &str, resource: &Value) -> Result<ResourceIndex, R
 pub fn extract_with(registry: &Registry, resource_type: &str, resource: &Value) -> ResourceIndex {
     let mut entries = Vec::new();
     // A parameter sharing another's rows (`index_code`) has nothing of its own to write.
-    for def in registry.params(resource_type).filter(|d| d.index_code == d.code) {
+    for def in registry
+        .params(resource_type)
+        .filter(|d| d.index_code == d.code)
+    {
         extract_param(def, resource, &mut entries);
     }
     ResourceIndex { entries }
