@@ -2271,6 +2271,31 @@ fn system_search_across_types(s: &Server) {
     );
     assert_eq!(included.len(), 2);
 
+    // `_revinclude` on the Patients of a system search: their Encounters, each once.
+    let with_encounters = search(
+        s,
+        &format!("?_type=Patient&{by_tag}&_revinclude=Encounter:subject"),
+    );
+    let revincluded: Vec<Value> = entries_in_mode(&with_encounters, "include")
+        .iter()
+        .map(|e| e["resource"].clone())
+        .collect();
+    let mut encounters: BTreeSet<String> = encounters_of_a
+        .iter()
+        .map(|e| format!("Encounter/{e}"))
+        .collect();
+    encounters.insert(format!("Encounter/{encounter_of_b}"));
+    assert_eq!(typed(&revincluded), encounters);
+    assert_eq!(revincluded.len(), 4);
+    // A type search's cursor does not continue a system search of the same type.
+    let typed_page = search(s, &format!("Patient?{by_tag}&_count=1"));
+    let typed_next = link(&typed_page, "next").unwrap();
+    let cursor = typed_next.split("_cursor=").nth(1).unwrap();
+    s.get(&format!(
+        "?_type=Patient&{by_tag}&_count=1&_cursor={cursor}"
+    ))
+    .assert_outcome(400, "invalid");
+
     // `_type=Patient` alone takes Patient's own parameters.
     assert_eq!(
         search_ids(s, &format!("?_type=Patient&{by_tag}&family=Systemsearcha")),

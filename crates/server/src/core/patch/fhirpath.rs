@@ -381,27 +381,20 @@ impl Operation {
 /// The JSON key an `add` writes: `name`, or for a choice element (`deceased`) the name with
 /// the type of the value given (`deceasedBoolean` for a `valueBoolean`).
 fn json_key(name: &str, value: &Value, container: &[&str], repeats: &dyn Repeats) -> String {
-    let mut keys = container.to_vec();
-    keys.push(name);
-    if repeats.repeats(&keys).is_some() {
+    let is_element = |key: &str| {
+        let mut keys = container.to_vec();
+        keys.push(key);
+        repeats.repeats(&keys).is_some()
+    };
+    if is_element(name) {
         return name.to_owned();
     }
-    let typed = value
+    value
         .as_object()
         .and_then(|m| m.keys().find_map(|k| k.strip_prefix("value")))
-        .map(|type_name| format!("{name}{type_name}"));
-    match typed {
-        Some(key) => {
-            keys.pop();
-            keys.push(&key);
-            if repeats.repeats(&keys).is_some() {
-                key.clone()
-            } else {
-                name.to_owned()
-            }
-        }
-        None => name.to_owned(),
-    }
+        .map(|type_name| format!("{name}{type_name}"))
+        .filter(|typed| is_element(typed))
+        .unwrap_or_else(|| name.to_owned())
 }
 
 /// The JSON keys of a place (array positions left out), as `Repeats` takes them.
