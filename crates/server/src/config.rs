@@ -25,6 +25,19 @@ pub enum Command {
     /// Load Bulk Data NDJSON files (`Type.ndjson`, one resource per line) and
     /// transaction/batch/collection Bundles straight into the database.
     Import(ImportArgs),
+    /// Rebuild the search index rows of stored resources from their bodies, after an upgrade
+    /// that changes what is indexed. Versions stay as they are; the server may keep running.
+    Reindex(ReindexArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReindexArgs {
+    /// Only this resource type (repeatable); without it, every served type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
             actix_web::rt::System::new().block_on(custodian_server::serve(args))
         }
         Command::Import(args) => import(args),
+        Command::Reindex(args) => reindex(args),
         Command::Migrate(args) => {
             custodian_server::open_store_migrating(&args, false).and_then(|store| {
                 store
@@ -29,6 +30,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn reindex(args: custodian_server::config::ReindexArgs) -> Result<(), String> {
+    // The import's store: a bigger writer cache for the same kind of bulk rewrite.
+    let store = custodian_server::open_store_for_import(&args.database)?;
+    let fhir =
+        custodian_server::core::Fhir::new(store, Default::default()).map_err(|e| e.to_string())?;
+    let done = fhir
+        .reindex(&args.types, |t, n| eprint!("\rreindexing {t}: {n}"))
+        .map_err(|e| e.to_string())?;
+    eprintln!();
+    for (t, n) in done {
+        println!("reindexed {n} {t} resources");
+    }
+    Ok(())
 }
 
 fn import(args: custodian_server::config::ImportArgs) -> Result<(), String> {

@@ -15,6 +15,7 @@ mod conn;
 mod error;
 mod index_rows;
 mod local_reader;
+mod reindex;
 pub mod schema;
 mod search;
 mod store;

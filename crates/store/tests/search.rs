@@ -50,6 +50,7 @@ both_backends!(
     compartment_filter,
     previous_link_after_deletions_is_the_first_page,
     system_search_over_several_types,
+    reindex_rewrites_rows_from_the_stored_bodies,
 );
 
 fn ctx() -> AuditContext {
@@ -1813,4 +1814,94 @@ fn system_search_over_several_types(db: &TestDb) {
     assert!(s
         .search(&other, &PageRequest { cursor: first.next })
         .is_err());
+}
+
+/// `Store::reindex`: resources written with an older extraction's rows (here a `phonetic`
+/// row and no `family` row) get the rows of today's extraction from their stored bodies;
+/// their versions stay; deleted resources and other types are left alone.
+fn reindex_rewrites_rows_from_the_stored_bodies(db: &TestDb) {
+    use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
+    let s = db.open();
+    let body = |family: &str| json!({"resourceType": "Patient", "name": [{"family": family}]});
+    let stale = |family: &str| ResourceIndex {
+        entries: vec![IndexEntry {
+            param: "phonetic".into(),
+            value: IndexValue::String {
+                normalized: family.to_lowercase(),
+                exact: family.into(),
+            },
+        }],
+    };
+    // 1,203 Patients: more than two of the pages reindex works in.
+    for n in 0..1203 {
+        let family = format!("Stale{n}");
+        let body = body(&family);
+        let render = move |m: &Meta<'_>| -> Result<Vec<u8>, BoxError> {
+            let mut v = body.clone();
+            v["id"] = json!(m.id);
+            v["meta"] = json!({"versionId": m.version_id, "lastUpdated": m.last_updated});
+            Ok(serde_json::to_vec(&v)?)
+        };
+        s.update(
+            &ctx(),
+            "Patient",
+            &format!("stale-{n}"),
+            None,
+            &stale(&family),
+            render,
+        )
+        .unwrap();
+    }
+    s.delete(&ctx(), "Patient", "stale-7", None).unwrap();
+    put(
+        &s,
+        "Encounter",
+        "e-untouched",
+        json!({"resourceType": "Encounter", "status": "planned",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}}),
+    );
+    check(&s, "Patient", "family=stale1", &[]);
+
+    let mut reported = Vec::new();
+    let registry = custodian_search::registry::registry().unwrap();
+    let done = s
+        .reindex(
+            "Patient",
+            |text| {
+                let value: Value = serde_json::from_str(text)?;
+                Ok(custodian_search::extract::extract_with(
+                    registry, "Patient", &value,
+                ))
+            },
+            |n| reported.push(n),
+        )
+        .unwrap();
+    assert_eq!(done, 1202, "every current Patient, not the deleted one");
+    assert_eq!(reported, [500, 1000, 1202]);
+    check(&s, "Patient", "family:exact=Stale1", &["stale-1"]);
+    check(&s, "Patient", "family:exact=Stale1202", &["stale-1202"]);
+    check(&s, "Patient", "family:exact=Stale7", &[]);
+    // `phonetic` now reads `name`'s rows, which the reindex wrote.
+    check(&s, "Patient", "phonetic:exact=Stale1", &["stale-1"]);
+    // Versions are as they were; a second run finds the same rows to write.
+    let read = s.read("Patient", "stale-1").unwrap();
+    assert_eq!(read.version, 1);
+    assert_eq!(
+        s.reindex(
+            "Patient",
+            |text| {
+                let value: Value = serde_json::from_str(text)?;
+                Ok(custodian_search::extract::extract_with(
+                    registry, "Patient", &value,
+                ))
+            },
+            |_| {}
+        )
+        .unwrap(),
+        1202
+    );
+    check(&s, "Encounter", "status=planned", &["e-untouched"]);
+    // A body the extraction refuses stops the reindex with the error.
+    let e = s.reindex("Patient", |_| Err("refused".into()), |_| {});
+    assert!(matches!(e, Err(StoreError::Render(_))), "{e:?}");
 }

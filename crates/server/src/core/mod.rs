@@ -10,6 +10,7 @@ mod history;
 pub mod import;
 mod patch;
 mod read;
+mod reindex;
 pub mod resolver;
 mod search;
 pub mod subset;
