@@ -1,6 +1,6 @@
 //! Writing and removing search index rows (current versions only), batched per table.
 
-use custodian_search::index::{IndexValue, ResourceIndex};
+use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
@@ -23,17 +23,21 @@ const URI: i64 = 1 << 6;
 /// Which index tables `index` writes to (stored in `resources.index_mask`, so an update or
 /// delete only touches the tables that hold rows).
 pub(crate) fn mask(index: &ResourceIndex) -> i64 {
-    index.entries.iter().fold(0, |m, e| {
-        m | match e.value {
-            IndexValue::String { .. } => STRING,
-            IndexValue::Token { .. } => TOKEN,
-            IndexValue::Date { .. } => DATE,
-            IndexValue::Reference { .. } => REFERENCE,
-            IndexValue::Quantity { .. } => QUANTITY,
-            IndexValue::Number { .. } => NUMBER,
-            IndexValue::Uri { .. } => URI,
-        }
-    })
+    index
+        .entries
+        .iter()
+        .filter(|e| is_stored(e))
+        .fold(0, |m, e| {
+            m | match e.value {
+                IndexValue::String { .. } => STRING,
+                IndexValue::Token { .. } => TOKEN,
+                IndexValue::Date { .. } => DATE,
+                IndexValue::Reference { .. } => REFERENCE,
+                IndexValue::Quantity { .. } => QUANTITY,
+                IndexValue::Number { .. } => NUMBER,
+                IndexValue::Uri { .. } => URI,
+            }
+        })
 }
 
 // Every row struct here (and the version, resource and audit rows in tx.rs) says
@@ -178,6 +182,13 @@ struct Counts {
     uri: usize,
 }
 
+/// Whether an entry becomes a row: `_id` and `_lastUpdated` do not, since search compares the
+/// current-version row's own columns for them (`search/compile.rs`). (A create's extraction
+/// never had them, its id and `meta` not being set yet; an update's or a reindex's did.)
+fn is_stored(e: &IndexEntry) -> bool {
+    !matches!(e.param.as_str(), "_id" | "_lastUpdated")
+}
+
 /// The ordinal of the row about to be pushed at `len` for the resource whose rows start at
 /// `first`. A resource has far fewer than 2^31 index rows (its JSON body bounds them).
 fn ordinal(len: usize, first: usize) -> i32 {
@@ -199,7 +210,7 @@ impl<'a> Rows<'a> {
     fn add(&mut self, res_pk: i64, resource_type: &'a str, index: &'a ResourceIndex) {
         // `n` numbers one resource's rows within each table: (res_pk, n) is the primary key.
         let first = self.counts();
-        for e in &index.entries {
+        for e in index.entries.iter().filter(|e| is_stored(e)) {
             let param = e.param.as_str();
             match &e.value {
                 IndexValue::String { normalized, exact } => self.string.push(StringRow {

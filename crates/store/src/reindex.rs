@@ -59,15 +59,19 @@ impl Tx<'_> {
                 .select(rv::body)
                 .first(c))?;
             let Some(body) = body else { continue };
-            let index = index_of(&body).map_err(StoreError::Render)?;
+            let index = index_of(&body).map_err(|e| {
+                StoreError::Render(format!("{resource_type}/{id} (res_pk {res_pk}): {e}").into())
+            })?;
             let mask = index_rows::mask(&index);
             index_rows::delete(&mut self.conn, res_pk, old_mask)?;
             index_rows::insert(&mut self.conn, res_pk, resource_type, &index)?;
-            on_conn!(&mut self.conn, |c| diesel::update(
-                resources::table.filter(resources::res_pk.eq(res_pk))
-            )
-            .set(resources::index_mask.eq(mask))
-            .execute(c))?;
+            if mask != old_mask {
+                on_conn!(&mut self.conn, |c| diesel::update(
+                    resources::table.filter(resources::res_pk.eq(res_pk))
+                )
+                .set(resources::index_mask.eq(mask))
+                .execute(c))?;
+            }
         }
         Ok(last)
     }
@@ -76,7 +80,10 @@ impl Tx<'_> {
 impl Store {
     /// Rewrites the index rows of every current `resource_type` resource (see
     /// [`Tx::reindex_page`]), a page of 500 per transaction, calling `progress` with the
-    /// number done so far after each. Writes of other clients go on in between.
+    /// number done so far after each. Writes of other clients go on in between: on SQLite,
+    /// whose other writers (a running server) wait in a busy handler that retries only every
+    /// few milliseconds, each page is followed by a pause as long as the page took, so the
+    /// database is free half the time.
     pub fn reindex<F, P>(
         &self,
         resource_type: &str,
@@ -91,6 +98,7 @@ impl Store {
         let (mut after, mut done) = (0, 0u64);
         loop {
             let mut count = 0u64;
+            let started = std::time::Instant::now();
             let last = self.transaction(&ctx, |tx| {
                 count = 0;
                 let mut counting = |body: &str| {
@@ -105,6 +113,9 @@ impl Store {
             done += count;
             after = last;
             progress(done);
+            if self.is_sqlite() {
+                std::thread::sleep(started.elapsed());
+            }
         }
     }
 }

@@ -1864,18 +1864,14 @@ fn reindex_rewrites_rows_from_the_stored_bodies(db: &TestDb) {
 
     let mut reported = Vec::new();
     let registry = custodian_search::registry::registry().unwrap();
-    let done = s
-        .reindex(
-            "Patient",
-            |text| {
-                let value: Value = serde_json::from_str(text)?;
-                Ok(custodian_search::extract::extract_with(
-                    registry, "Patient", &value,
-                ))
-            },
-            |n| reported.push(n),
-        )
-        .unwrap();
+    // Today's extraction of a stored body (a `Copy` closure: used for every run below).
+    let today = |text: &str| -> Result<ResourceIndex, BoxError> {
+        let value: Value = serde_json::from_str(text)?;
+        Ok(custodian_search::extract::extract_with(
+            registry, "Patient", &value,
+        ))
+    };
+    let done = s.reindex("Patient", today, |n| reported.push(n)).unwrap();
     assert_eq!(done, 1202, "every current Patient, not the deleted one");
     assert_eq!(reported, [500, 1000, 1202]);
     check(&s, "Patient", "family:exact=Stale1", &["stale-1"]);
@@ -1886,22 +1882,37 @@ fn reindex_rewrites_rows_from_the_stored_bodies(db: &TestDb) {
     // Versions are as they were; a second run finds the same rows to write.
     let read = s.read("Patient", "stale-1").unwrap();
     assert_eq!(read.version, 1);
-    assert_eq!(
-        s.reindex(
-            "Patient",
-            |text| {
-                let value: Value = serde_json::from_str(text)?;
-                Ok(custodian_search::extract::extract_with(
-                    registry, "Patient", &value,
-                ))
-            },
-            |_| {}
-        )
-        .unwrap(),
-        1202
-    );
+    assert_eq!(s.reindex("Patient", today, |_| {}).unwrap(), 1202);
     check(&s, "Encounter", "status=planned", &["e-untouched"]);
-    // A body the extraction refuses stops the reindex with the error.
+    // Writes go on while a reindex runs (here through the same writer), and are kept.
+    let writer = {
+        let s = s.clone();
+        std::thread::spawn(move || {
+            for n in 0..100 {
+                put(
+                    &s,
+                    "Patient",
+                    &format!("during-{n}"),
+                    json!({"resourceType": "Patient",
+                    "name": [{"family": "During"}]}),
+                );
+            }
+        })
+    };
+    let again = s.reindex("Patient", today, |_| {}).unwrap();
+    writer.join().unwrap();
+    assert!((1202..=1302).contains(&again), "{again}");
+    assert_eq!(s.count(&q("Patient", "family:exact=During")).unwrap(), 100);
+    // A body the extraction refuses stops the reindex with the error, naming the resource.
     let e = s.reindex("Patient", |_| Err("refused".into()), |_| {});
-    assert!(matches!(e, Err(StoreError::Render(_))), "{e:?}");
+    match e {
+        Err(StoreError::Render(inner)) => {
+            let text = inner.to_string();
+            assert!(
+                text.contains("Patient/stale-0") && text.contains("refused"),
+                "{text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
