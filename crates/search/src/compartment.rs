@@ -38,12 +38,24 @@ fn compartments() -> &'static Compartments {
                     .resource
                     .into_iter()
                     .filter(|m| !m.param.is_empty())
-                    .map(|m| (m.code, m.param))
+                    .map(|m| {
+                        let params = m.param.iter().map(|p| index_code(&m.code, p)).collect();
+                        (m.code, params)
+                    })
                     .collect();
                 (d.code, members)
             })
             .collect()
     })
+}
+
+/// The code whose index rows hold `resource_type`'s parameter `code`
+/// ([`crate::registry::SearchParamDef::index_code`]): the compartment filter reads rows.
+fn index_code(resource_type: &str, code: &str) -> String {
+    crate::registry::registry()
+        .ok()
+        .and_then(|r| r.param(resource_type, code))
+        .map_or_else(|| code.to_owned(), |d| d.index_code.clone())
 }
 
 /// Whether `compartment_type` is a compartment this server knows (`Patient`).
@@ -52,7 +64,8 @@ pub fn is_compartment(compartment_type: &str) -> bool {
 }
 
 /// The reference parameters of `resource_type` that put a resource in a `compartment_type`
-/// compartment; `None` when resources of that type are never in it.
+/// compartment, by the codes whose index rows hold them; `None` when resources of that type
+/// are never in it.
 pub fn compartment_params(
     compartment_type: &str,
     resource_type: &str,

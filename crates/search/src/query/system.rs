@@ -60,7 +60,7 @@ where
                 includes.1.dedup();
             })
         } else if name == "_elements" {
-            elements_of_any_type(registry, &types, value).map(|e| elements.extend(e))
+            base_elements(registry, first, value).map(|e| elements.extend(e))
         } else {
             common_to_all(registry, &types, name, value).map(|()| query_pairs.push(i))
         };
@@ -177,51 +177,20 @@ fn every_type_that_takes(
     }
 }
 
-/// `_elements`: parsed on the first type that accepts the element.
-fn any_type(
-    registry: &Registry,
-    types: &[String],
-    name: &str,
-    value: &str,
-) -> Result<SearchQuery, QueryError> {
-    let mut first_error = None;
-    for t in types {
-        match parse_query_with(registry, t, [(name, value)], Handling::Strict) {
-            Ok(q) => return Ok(q),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
+/// `_elements`: base element names. Without a type prefix a name's validity does not depend
+/// on the type (`base_element_name` checks its form), so it is parsed on the first type.
+fn base_elements(registry: &Registry, first: &str, value: &str) -> Result<Vec<String>, QueryError> {
+    // `Patient.name` would be applied to every type as `name`.
+    if value.contains('.') {
+        return Err(QueryError::InvalidValue {
+            param: "_elements".to_owned(),
+            value: value.to_owned(),
+            reason: "a system search takes base element names without a type (name, not \
+                     Patient.name)"
+                .to_owned(),
+        });
     }
-    Err(first_error.unwrap_or_else(|| QueryError::InvalidValue {
-        param: name.to_owned(),
-        value: value.to_owned(),
-        reason: "no type searched accepts it".to_owned(),
-    }))
-}
-
-/// `_elements`: each element must be one of some type searched.
-fn elements_of_any_type(
-    registry: &Registry,
-    types: &[String],
-    value: &str,
-) -> Result<Vec<String>, QueryError> {
-    let mut elements = Vec::new();
-    for element in value.split(',') {
-        // `Patient.name` would be applied to every type as `name`.
-        if element.contains('.') {
-            return Err(QueryError::InvalidValue {
-                param: "_elements".to_owned(),
-                value: value.to_owned(),
-                reason: "a system search takes base element names without a type (name, not \
-                         Patient.name)"
-                    .to_owned(),
-            });
-        }
-        let q = any_type(registry, types, "_elements", element)?;
-        elements.extend(q.elements);
-    }
-    Ok(elements)
+    Ok(parse_query_with(registry, first, [("_elements", value)], Handling::Strict)?.elements)
 }
 
 #[cfg(test)]

@@ -99,19 +99,10 @@ impl Fhir {
                         "{resource_type} resources are never in a {compartment_type} compartment"
                     ))
                 })?;
-        // The parameters' rows, by the codes that hold them (see `SearchParamDef::index_code`).
-        let params = params
-            .iter()
-            .map(|p| {
-                self.registry
-                    .param(resource_type, p)
-                    .map_or_else(|| p.clone(), |d| d.index_code.clone())
-            })
-            .collect();
         plan.query.filters.push(Filter::Compartment(Compartment {
             compartment_type: compartment_type.to_owned(),
             id: id.to_owned(),
-            params,
+            params: params.to_vec(),
         }));
         check_cost(&plan.query)?;
         plan.path = format!("{}/{compartment_type}/{id}/{resource_type}", ctx.base_url);

@@ -179,7 +179,7 @@ impl Operation {
     fn apply(&self, document: &mut Value, repeats: &dyn Repeats) -> Result<(), FhirError> {
         match &self.kind {
             Kind::Add { name, value } => {
-                let target = self.one(document)?;
+                let target = self.one(&self.path, document)?;
                 let container_keys = keys_of(&target);
                 let name = &json_key(name, value, &container_keys, repeats);
                 let mut keys = container_keys;
@@ -231,7 +231,7 @@ impl Operation {
                 });
             }
             Kind::Delete => {
-                let found = self.places(document, 1)?;
+                let found = self.places(&self.path, document, 1)?;
                 match found.as_slice() {
                     [] => {}
                     [root] if root.is_empty() => {
@@ -244,7 +244,7 @@ impl Operation {
                 }
             }
             Kind::Replace { value } => {
-                let target = self.one(document)?;
+                let target = self.one(&self.path, document)?;
                 let key = self.replaced_key(&target, value, repeats);
                 let mut place = target.clone();
                 if let (Some(Step::Key(old)), Some(new)) = (place.last_mut(), &key) {
@@ -318,10 +318,15 @@ impl Operation {
         (key != *found && key != *name).then_some(key)
     }
 
-    /// The places of the nodes the path finds; more than `at_most` is an error, found before
-    /// any is located (locating walks the document).
-    fn places(&self, document: &Value, at_most: usize) -> Result<Vec<Vec<Step>>, FhirError> {
-        let items = fhirpath::evaluate(&self.path, document)
+    /// The places of the nodes `expr` (the path, or a part of it) finds; more than `at_most`
+    /// is an error, found before any is located (locating walks the document).
+    fn places(
+        &self,
+        expr: &Expr,
+        document: &Value,
+        at_most: usize,
+    ) -> Result<Vec<Vec<Step>>, FhirError> {
+        let items = fhirpath::evaluate(expr, document)
             .map_err(|e| self.unprocessable(format!("cannot be evaluated: {e}")))?;
         if items.len() > at_most {
             return Err(self.unprocessable(format!(
@@ -340,9 +345,9 @@ impl Operation {
             .collect()
     }
 
-    /// The path must find exactly one element.
-    fn one(&self, document: &Value) -> Result<Vec<Step>, FhirError> {
-        let mut found = self.places(document, 1)?;
+    /// `expr` must find exactly one element.
+    fn one(&self, expr: &Expr, document: &Value) -> Result<Vec<Step>, FhirError> {
+        let mut found = self.places(expr, document, 1)?;
         match found.len() {
             1 => Ok(found.remove(0)),
             n => Err(self.unprocessable(format!("the path finds {n} elements; one is needed"))),
@@ -361,13 +366,7 @@ impl Operation {
                 "the path of an insert or move must end in the list's name".into(),
             ));
         };
-        let parent = Operation {
-            at: self.at,
-            path_text: self.path_text.clone(),
-            path: (**base).clone(),
-            kind: Kind::Delete,
-        };
-        Ok((parent.one(document)?, name.clone()))
+        Ok((self.one(base, document)?, name.clone()))
     }
 
     fn unprocessable(&self, message: String) -> FhirError {
