@@ -52,6 +52,7 @@ backends!(
     paging_sorted_by_last_updated_while_others_write,
     reference_as_absolute_url_on_this_server,
     system_search_across_types,
+    contained_resources_on_request,
 );
 
 const MRN: &str = "http://example.org/mrn";
@@ -2335,4 +2336,65 @@ fn system_search_across_types(s: &Server) {
     assert!(!link(&b, "self").unwrap().contains("family"));
     // Other methods on the base: POST is a Bundle, PUT is not allowed.
     s.req("PUT", "").send().assert_status(405);
+}
+
+/// `_contained=true|both` with `_containedType=container|contained` over HTTP: a contained
+/// Patient is found only when asked for, as its container (once) or as itself, addressed
+/// within its container; it goes when the container no longer holds it.
+fn contained_resources_on_request(s: &Server) {
+    let contained = json!({"resourceType": "Patient", "id": "p1",
+        "name": [{"family": "Kontainedfam", "given": ["Ana"]}], "gender": "female"});
+    let mut encounter = common::encounter("ignored");
+    encounter["contained"] = json!([contained.clone()]);
+    encounter["subject"] = json!({"reference": "#p1"});
+    let stored = s.create(&encounter);
+    let e = stored["id"].as_str().unwrap().to_owned();
+
+    assert_eq!(count(s, "Patient?family=kontainedfam"), 0);
+    let containers = search_all(s, "Patient?family=kontainedfam&_contained=true");
+    assert_eq!(containers.len(), 1);
+    assert_eq!(containers[0]["resourceType"], "Encounter");
+    assert_eq!(containers[0]["id"], e.as_str());
+    assert_eq!(
+        count(
+            s,
+            "Patient?family=kontainedfam&gender=female&_contained=both"
+        ),
+        1
+    );
+    assert_eq!(
+        count(s, "Patient?family=kontainedfam&gender=male&_contained=true"),
+        0
+    );
+
+    let bundle = search(
+        s,
+        "Patient?family=kontainedfam&_contained=true&_containedType=contained",
+    );
+    let matches = entries_in_mode(&bundle, "match");
+    assert_eq!(matches.len(), 1, "{bundle}");
+    assert_eq!(matches[0]["resource"], contained);
+    let full_url = matches[0]["fullUrl"].as_str().unwrap();
+    assert!(
+        full_url.ends_with(&format!("/fhir/Encounter/{e}#p1")),
+        "{full_url}"
+    );
+    let self_link = link(&bundle, "self").unwrap();
+    assert!(
+        self_link.contains("_contained=true") && self_link.contains("_containedType=contained"),
+        "{self_link}"
+    );
+
+    // `_id` names a contained resource only within its container: refused, not guessed.
+    let r = s.get("Patient?_id=p1&_contained=true");
+    r.assert_status(400);
+    assert_eq!(r.json()["resourceType"], "OperationOutcome");
+    assert_eq!(r.json()["issue"][0]["code"], "not-supported", "{}", r.body);
+
+    // The container drops it: it is gone from search.
+    let mut without = stored.clone();
+    without.as_object_mut().unwrap().remove("contained");
+    without["subject"] = json!({"display": "unknown"});
+    s.update(&without);
+    assert_eq!(count(s, "Patient?family=kontainedfam&_contained=true"), 0);
 }

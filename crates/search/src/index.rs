@@ -7,6 +7,18 @@
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResourceIndex {
     pub entries: Vec<IndexEntry>,
+    /// The resource's contained resources that search can find (`_contained=true|both`),
+    /// each with its own entries; empty unless extraction was asked for them.
+    pub contained: Vec<ContainedIndex>,
+}
+
+/// The index entries of one contained resource (`contained[]` with a `resourceType` and an
+/// `id`, which its container's local references `#id` point at).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainedIndex {
+    pub resource_type: String,
+    pub id: String,
+    pub entries: Vec<IndexEntry>,
 }
 
 /// One value of one search parameter (`param` is the parameter's `code`, e.g. `family`).

@@ -20,24 +20,33 @@ const QUANTITY: i64 = 1 << 4;
 const NUMBER: i64 = 1 << 5;
 const URI: i64 = 1 << 6;
 
+/// Not a table: the resource has contained resources with rows of their own (`contained.rs`).
+const CONTAINED: i64 = 1 << 7;
+
 /// Which index tables `index` writes to (stored in `resources.index_mask`, so an update or
-/// delete only touches the tables that hold rows).
+/// delete only touches the tables that hold rows), and whether it has contained rows.
 pub(crate) fn mask(index: &ResourceIndex) -> i64 {
-    index
-        .entries
-        .iter()
-        .filter(|e| is_stored(e))
-        .fold(0, |m, e| {
-            m | match e.value {
-                IndexValue::String { .. } => STRING,
-                IndexValue::Token { .. } => TOKEN,
-                IndexValue::Date { .. } => DATE,
-                IndexValue::Reference { .. } => REFERENCE,
-                IndexValue::Quantity { .. } => QUANTITY,
-                IndexValue::Number { .. } => NUMBER,
-                IndexValue::Uri { .. } => URI,
-            }
-        })
+    let contained = if index.contained.is_empty() {
+        0
+    } else {
+        CONTAINED
+    };
+    mask_of(&index.entries) | contained
+}
+
+/// The tables `entries` write to.
+pub(crate) fn mask_of(entries: &[IndexEntry]) -> i64 {
+    entries.iter().filter(|e| is_stored(e)).fold(0, |m, e| {
+        m | match e.value {
+            IndexValue::String { .. } => STRING,
+            IndexValue::Token { .. } => TOKEN,
+            IndexValue::Date { .. } => DATE,
+            IndexValue::Reference { .. } => REFERENCE,
+            IndexValue::Quantity { .. } => QUANTITY,
+            IndexValue::Number { .. } => NUMBER,
+            IndexValue::Uri { .. } => URI,
+        }
+    })
 }
 
 // Every row struct here (and the version, resource and audit rows in tx.rs) says
@@ -207,10 +216,10 @@ struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
-    fn add(&mut self, res_pk: i64, resource_type: &'a str, index: &'a ResourceIndex) {
+    fn add(&mut self, res_pk: i64, resource_type: &'a str, entries: &'a [IndexEntry]) {
         // `n` numbers one resource's rows within each table: (res_pk, n) is the primary key.
         let first = self.counts();
-        for e in index.entries.iter().filter(|e| is_stored(e)) {
+        for e in entries.iter().filter(|e| is_stored(e)) {
             let param = e.param.as_str();
             match &e.value {
                 IndexValue::String { normalized, exact } => self.string.push(StringRow {
@@ -346,32 +355,47 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Insert the index rows of one resource.
+/// Insert the index rows of one resource (not those of its contained resources:
+/// `contained::insert`).
 pub(crate) fn insert(
     conn: &mut TxConn<'_>,
     res_pk: i64,
     resource_type: &str,
     index: &ResourceIndex,
 ) -> QueryResult<()> {
+    insert_entries(conn, res_pk, resource_type, &index.entries)
+}
+
+/// Insert `entries` as the index rows of `res_pk`.
+pub(crate) fn insert_entries(
+    conn: &mut TxConn<'_>,
+    res_pk: i64,
+    resource_type: &str,
+    entries: &[IndexEntry],
+) -> QueryResult<()> {
     let mut rows = Rows::default();
-    rows.add(res_pk, resource_type, index);
+    rows.add(res_pk, resource_type, entries);
     rows.write(conn)
 }
 
-/// Insert the index rows of many resources.
+/// Insert the index rows of many resources (not those of their contained resources).
 pub(crate) fn insert_many<'a>(
     conn: &mut TxConn<'_>,
     items: impl Iterator<Item = (i64, &'a str, &'a ResourceIndex)>,
 ) -> QueryResult<()> {
     let mut rows = Rows::default();
     for (res_pk, resource_type, index) in items {
-        rows.add(res_pk, resource_type, index);
+        rows.add(res_pk, resource_type, &index.entries);
     }
     rows.write(conn)
 }
 
-/// Remove every index row of a resource from the tables named in `mask`.
+/// Remove every index row of a resource from the tables named in `mask`, and its contained
+/// resources' rows.
 pub(crate) fn delete(conn: &mut TxConn<'_>, res_pk: i64, mask: i64) -> QueryResult<()> {
+    if mask & CONTAINED != 0 {
+        crate::contained::delete(conn, res_pk)?;
+    }
     on_conn!(conn, |c| {
         if mask & STRING != 0 {
             diesel::delete(idx_string::table.filter(idx_string::res_pk.eq(res_pk))).execute(c)?;

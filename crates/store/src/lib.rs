@@ -12,6 +12,7 @@
 mod batch;
 mod checkpoint;
 mod conn;
+mod contained;
 mod error;
 mod index_rows;
 mod local_reader;

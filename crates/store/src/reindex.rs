@@ -6,6 +6,7 @@
 use custodian_search::index::ResourceIndex;
 use diesel::prelude::*;
 
+use crate::contained::{self, Container};
 use crate::error::{BoxError, StoreError};
 use crate::index_rows;
 use crate::schema::{resource_versions as rv, resources};
@@ -42,16 +43,17 @@ impl Tx<'_> {
                 resources::res_pk,
                 resources::resource_id,
                 resources::version,
+                resources::last_updated,
                 resources::index_mask,
             ));
         // Locked like any write's current row (PostgreSQL; SQLite's writer holds the
         // database), so a concurrent update cannot slip between the body read and the rows.
-        let rows: Vec<(i64, String, i64, i64)> = match &mut self.conn {
+        let rows: Vec<(i64, String, i64, i64, i64)> = match &mut self.conn {
             TxConn::Sqlite(c) => page.load(&mut **c)?,
             TxConn::Pg(c) => page.for_update().load(&mut **c)?,
         };
         let last = rows.last().map(|r| r.0);
-        for (res_pk, id, version, old_mask) in rows {
+        for (res_pk, id, version, last_updated, old_mask) in rows {
             let body: Option<String> = on_conn!(&mut self.conn, |c| rv::table
                 .filter(rv::resource_type.eq(resource_type))
                 .filter(rv::resource_id.eq(&id))
@@ -65,6 +67,14 @@ impl Tx<'_> {
             let mask = index_rows::mask(&index);
             index_rows::delete(&mut self.conn, res_pk, old_mask)?;
             index_rows::insert(&mut self.conn, res_pk, resource_type, &index)?;
+            let container = Container {
+                res_pk,
+                resource_type,
+                id: &id,
+                version,
+                last_updated,
+            };
+            contained::insert(&mut self.conn, &container, &index)?;
             if mask != old_mask {
                 on_conn!(&mut self.conn, |c| diesel::update(
                     resources::table.filter(resources::res_pk.eq(res_pk))

@@ -26,6 +26,7 @@ diesel::table! {
         last_updated -> BigInt,
         deleted -> Bool,
         index_mask -> BigInt,
+        container_pk -> Nullable<BigInt>,
     }
 }
 

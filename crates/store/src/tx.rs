@@ -11,6 +11,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
 use crate::batch;
+use crate::contained::{self, Container};
 use crate::error::{is_unique_violation, BoxError, StoreError};
 use crate::index_rows;
 use crate::schema::{audit_log, conditional_keys, idx_token, resource_versions as rv, resources};
@@ -598,6 +599,16 @@ impl<'c> Tx<'c> {
                 .zip(&indexes)
                 .map(|((pk, r), i)| (*pk, r.resource_type.as_str(), *i)),
         )?;
+        for ((pk, r), i) in pks.iter().zip(&created).zip(&indexes) {
+            let container = Container {
+                res_pk: *pk,
+                resource_type: &r.resource_type,
+                id: &r.id,
+                version: 1,
+                last_updated,
+            };
+            contained::insert(&mut self.conn, &container, i)?;
+        }
         Ok(created)
     }
 
@@ -760,6 +771,14 @@ impl<'c> Tx<'c> {
         self.move_current(&cur, version, last_updated, false, mask)?;
         index_rows::delete(&mut self.conn, cur.res_pk, cur.index_mask)?;
         index_rows::insert(&mut self.conn, cur.res_pk, resource_type, index)?;
+        let container = Container {
+            res_pk: cur.res_pk,
+            resource_type,
+            id,
+            version,
+            last_updated,
+        };
+        contained::insert(&mut self.conn, &container, index)?;
         self.audit("update", resource_type, id, version, last_updated)?;
         Ok(UpdateOutcome {
             resource: StoredResource {
@@ -908,6 +927,14 @@ impl<'c> Tx<'c> {
             }
         })?;
         index_rows::insert(&mut self.conn, res_pk, resource_type, index)?;
+        let container = Container {
+            res_pk,
+            resource_type,
+            id,
+            version: 1,
+            last_updated,
+        };
+        contained::insert(&mut self.conn, &container, index)?;
         // Both ways of creating are a `create` in the audit trail.
         let audit_action = if action == "update-create" {
             "create"

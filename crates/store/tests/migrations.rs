@@ -132,6 +132,7 @@ fn store_writes_on_migrated_rows(url: &str) {
                 exact: "Miller".into(),
             },
         }],
+        contained: Vec::new(),
     };
     let ctx = AuditContext::default();
     store

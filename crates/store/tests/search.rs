@@ -51,6 +51,7 @@ both_backends!(
     previous_link_after_deletions_is_the_first_page,
     system_search_over_several_types,
     reindex_rewrites_rows_from_the_stored_bodies,
+    contained_resources,
 );
 
 fn ctx() -> AuditContext {
@@ -1282,10 +1283,16 @@ fn totals_counts_and_ids(db: &TestDb) {
         .unwrap();
     assert_eq!(found, ["p5"]);
     // Unsupported search features are typed errors.
-    let mut bad = q("Patient", "gender=female");
+    let mut bad = q("Patient", "_id=p1");
     bad.contained = Some(custodian_search::query::Contained::True);
     assert!(matches!(
         s.search(&bad, &PageRequest::default()),
+        Err(StoreError::UnsupportedSearch(_))
+    ));
+    let mut bad = q("Patient", "gender=female");
+    bad.contained = Some(custodian_search::query::Contained::Both);
+    assert!(matches!(
+        s.search_ids(&bad, 2),
         Err(StoreError::UnsupportedSearch(_))
     ));
 }
@@ -1831,6 +1838,7 @@ fn reindex_rewrites_rows_from_the_stored_bodies(db: &TestDb) {
                 exact: family.into(),
             },
         }],
+        contained: Vec::new(),
     };
     // 1,203 Patients: more than two of the pages reindex works in.
     for n in 0..1203 {
@@ -1915,4 +1923,224 @@ fn reindex_rewrites_rows_from_the_stored_bodies(db: &TestDb) {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// Writes `body` as `ty/id` with its contained Patients, Encounters and Conditions indexed
+/// (what the server writes).
+fn put_with_contained(store: &Store, ty: &str, id: &str, body: Value) {
+    let index = custodian_search::extract::extract_stored(
+        custodian_search::registry::registry().unwrap(),
+        ty,
+        &body,
+        &["Patient", "Encounter", "Condition"],
+    );
+    store
+        .update(&ctx(), ty, id, None, &index, move |m: &Meta<'_>| {
+            let mut v = body.clone();
+            v["id"] = json!(m.id);
+            Ok(serde_json::to_vec(&v)?)
+        })
+        .unwrap();
+}
+
+/// Every match of `ty?query` over all pages as `Type/id`, or `Container/id#id` for a
+/// contained resource.
+fn addressed(store: &Store, ty: &str, query: &str) -> Vec<String> {
+    let query = q(ty, query);
+    let mut out = Vec::new();
+    let mut page = PageRequest::default();
+    loop {
+        let r = store.search(&query, &page).unwrap();
+        for (i, m) in r.matches.iter().enumerate() {
+            out.push(match r.contained_in.get(i).cloned().flatten() {
+                Some(container) => format!("{container}#{}", m.id),
+                None => format!("{}/{}", m.resource_type, m.id),
+            });
+        }
+        match r.next {
+            Some(n) => page.cursor = Some(n),
+            None => return out,
+        }
+        assert!(out.len() < 1000, "runaway paging");
+    }
+}
+
+/// `_contained` and `_containedType`: contained resources are found only when asked for, all
+/// of a search's parameters must match one contained resource, containers come once however
+/// many of their resources match, and the rows follow the container's updates and delete.
+fn contained_resources(db: &TestDb) {
+    let s = db.open();
+    let patient = |id: &str, family: &str, gender: &str| json!({"resourceType": "Patient", "id": id, "name": [{"family": family}], "gender": gender});
+    put_with_contained(
+        &s,
+        "Encounter",
+        "e1",
+        json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+               "contained": [patient("p1", "Ngata", "female"), patient("p2", "Osei", "male")],
+               "subject": {"reference": "#p1"}}),
+    );
+    put_with_contained(
+        &s,
+        "Condition",
+        "c1",
+        json!({"resourceType": "Condition", "contained": [patient("p1", "Ngata", "male")],
+               "subject": {"reference": "#p1"}}),
+    );
+    put_with_contained(
+        &s,
+        "Patient",
+        "real",
+        json!({"resourceType": "Patient", "name": [{"family": "Ngata"}], "gender": "female"}),
+    );
+    put_with_contained(
+        &s,
+        "Encounter",
+        "e2",
+        json!({"resourceType": "Encounter", "status": "planned", "class": {"code": "AMB"},
+               "contained": [
+                   {"resourceType": "Condition", "id": "dx",
+                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "38341003"}]},
+                    "subject": {"reference": "Patient/real"}}
+               ],
+               "subject": {"reference": "Patient/real"}}),
+    );
+
+    // Not asked for: only the resources themselves.
+    assert_eq!(addressed(&s, "Patient", "family=ngata"), ["Patient/real"]);
+    assert_eq!(
+        addressed(&s, "Patient", "family=ngata&_contained=false"),
+        ["Patient/real"]
+    );
+    // Containers (the default), each once, in the order they were written.
+    assert_eq!(
+        addressed(&s, "Patient", "family=ngata&_contained=true"),
+        ["Encounter/e1", "Condition/c1"]
+    );
+    assert_eq!(
+        addressed(&s, "Patient", "family=ngata,osei&_contained=true&_count=1"),
+        ["Encounter/e1", "Condition/c1"]
+    );
+    assert_eq!(
+        addressed(&s, "Patient", "family=ngata&_contained=both&_count=2"),
+        ["Encounter/e1", "Condition/c1", "Patient/real"]
+    );
+    // Both parameters must match the same contained Patient: e1's Ngata is female and its
+    // male is Osei.
+    assert_eq!(
+        addressed(&s, "Patient", "family=ngata&gender=male&_contained=true"),
+        ["Condition/c1"]
+    );
+    assert_eq!(
+        addressed(
+            &s,
+            "Patient",
+            "family=ngata&gender=male&_contained=true&_containedType=contained"
+        ),
+        ["Condition/c1#p1"]
+    );
+    assert_eq!(
+        addressed(
+            &s,
+            "Patient",
+            "family=ngata&_contained=both&_containedType=contained&_count=1"
+        ),
+        ["Encounter/e1#p1", "Condition/c1#p1", "Patient/real"]
+    );
+    // A contained match is the contained resource's own JSON.
+    let r = s
+        .search(
+            &q(
+                "Patient",
+                "gender=male&_contained=true&_containedType=contained&_sort=family",
+            ),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    let bodies: Vec<Value> = r
+        .matches
+        .iter()
+        .map(|m| serde_json::from_str(&m.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            patient("p1", "Ngata", "male"),
+            patient("p2", "Osei", "male")
+        ]
+    );
+    assert_eq!(
+        r.contained_in,
+        [
+            Some("Condition/c1".to_owned()),
+            Some("Encounter/e1".to_owned())
+        ]
+    );
+    assert_eq!(r.total, Some(2));
+    // Totals count containers, or contained resources.
+    let count = |query: &str| s.count(&q("Patient", query)).unwrap();
+    assert_eq!(count("family=ngata,osei&_contained=true"), 2);
+    assert_eq!(
+        count("family=ngata,osei&_contained=true&_containedType=contained"),
+        3
+    );
+    // Other types and parameters: a contained Condition by code and by its subject, whose
+    // reference leads out of the container (followed by _include).
+    assert_eq!(
+        addressed(
+            &s,
+            "Condition",
+            "code=38341003&subject=Patient/real&_contained=true&_containedType=contained"
+        ),
+        ["Encounter/e2#dx"]
+    );
+    let r = s
+        .search(
+            &q(
+                "Condition",
+                "code=38341003&_contained=true&_containedType=contained\
+                 &_include=Condition:subject&_revinclude=Encounter:diagnosis",
+            ),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    let included: Vec<String> = r.included.iter().map(|i| i.id.clone()).collect();
+    assert_eq!(included, ["real"]);
+    assert_eq!(
+        addressed(&s, "Condition", "code=38341003"),
+        Vec::<String>::new()
+    );
+
+    // The rows follow the container: an update replaces them, a delete removes them.
+    put_with_contained(
+        &s,
+        "Encounter",
+        "e1",
+        json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+               "contained": [patient("p1", "Ngata", "female")],
+               "subject": {"reference": "#p1"}}),
+    );
+    assert_eq!(
+        addressed(&s, "Patient", "family=osei&_contained=true"),
+        Vec::<String>::new()
+    );
+    s.delete(&ctx(), "Condition", "c1", None).unwrap();
+    assert_eq!(
+        addressed(&s, "Patient", "family=ngata&_contained=true"),
+        ["Encounter/e1"]
+    );
+    put_with_contained(
+        &s,
+        "Encounter",
+        "e1",
+        json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}}),
+    );
+    assert_eq!(
+        addressed(&s, "Patient", "_contained=true"),
+        Vec::<String>::new()
+    );
+    // Nothing of them is left behind: only e2's contained Condition has a row.
+    let left: i64 = s
+        .count(&q("Condition", "_contained=true&_containedType=contained"))
+        .unwrap() as i64;
+    assert_eq!(left, 1);
 }

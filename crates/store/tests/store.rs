@@ -92,6 +92,7 @@ fn index(family: &str, identifier: &str) -> ResourceIndex {
                 },
             },
         ],
+        contained: Vec::new(),
     }
 }
 

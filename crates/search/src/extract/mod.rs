@@ -15,7 +15,7 @@ mod token;
 use serde_json::Value;
 
 use crate::fhirpath::{evaluate, Item};
-use crate::index::{IndexEntry, IndexValue, ResourceIndex};
+use crate::index::{ContainedIndex, IndexEntry, IndexValue, ResourceIndex};
 use crate::registry::{registry, Registry, RegistryError, SearchParamDef, SearchParamType};
 
 /// Extracts the index entries of `resource` (of type `resource_type`) using the official
@@ -24,8 +24,55 @@ pub fn extract(resource_type: &str, resource: &Value) -> Result<ResourceIndex, R
     Ok(extract_with(registry()?, resource_type, resource))
 }
 
-/// Extracts with a given registry.
+/// Extracts with a given registry (the resource's own entries; contained resources are
+/// left out, see [`extract_stored`]).
 pub fn extract_with(registry: &Registry, resource_type: &str, resource: &Value) -> ResourceIndex {
+    ResourceIndex {
+        entries: entries_of(registry, resource_type, resource),
+        contained: Vec::new(),
+    }
+}
+
+/// What a store writes for `resource`: its own entries and those of each contained resource
+/// whose type is one of `contained_types` (the types a `_contained` search can ask for; the
+/// others could never be found, so they cost no rows). A contained resource without a
+/// string `id` cannot be told from its siblings and is skipped.
+pub fn extract_stored(
+    registry: &Registry,
+    resource_type: &str,
+    resource: &Value,
+    contained_types: &[&str],
+) -> ResourceIndex {
+    let contained = resource
+        .get("contained")
+        .and_then(Value::as_array)
+        .map(|list| {
+            let mut seen: Vec<&str> = Vec::new();
+            list.iter()
+                .filter_map(|c| {
+                    let t = str_field(c, "resourceType")?;
+                    let id = str_field(c, "id")?;
+                    // Ids are unique among contained resources; a repeat (invalid) is skipped.
+                    if !contained_types.contains(&t) || seen.contains(&id) {
+                        return None;
+                    }
+                    seen.push(id);
+                    Some(ContainedIndex {
+                        resource_type: t.to_owned(),
+                        id: id.to_owned(),
+                        entries: entries_of(registry, t, c),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ResourceIndex {
+        entries: entries_of(registry, resource_type, resource),
+        contained,
+    }
+}
+
+fn entries_of(registry: &Registry, resource_type: &str, resource: &Value) -> Vec<IndexEntry> {
     let mut entries = Vec::new();
     // A parameter sharing another's rows (`index_code`) has nothing of its own to write.
     for def in registry
@@ -34,7 +81,7 @@ pub fn extract_with(registry: &Registry, resource_type: &str, resource: &Value) 
     {
         extract_param(def, resource, &mut entries);
     }
-    ResourceIndex { entries }
+    entries
 }
 
 /// The entries of one parameter, without duplicates.

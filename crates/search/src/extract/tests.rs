@@ -582,6 +582,50 @@ fn contained_and_urn_references() {
     );
 }
 
+/// `extract_stored` indexes the contained resources of the asked-for types, each on its own
+/// (its own type's parameters, evaluated with it as the root), and skips the rest.
+#[test]
+fn contained_resources_of_served_types() {
+    let reg = registry().unwrap();
+    let e = json!({"resourceType": "Encounter", "id": "e1", "status": "finished",
+        "class": {"code": "AMB"},
+        "contained": [
+            {"resourceType": "Patient", "id": "p1", "name": [{"family": "Ngata"}], "gender": "female"},
+            {"resourceType": "Practitioner", "id": "pr", "name": [{"family": "Osei"}]},
+            {"resourceType": "Patient", "name": [{"family": "NoId"}]},
+            {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/real-1"},
+             "code": {"coding": [{"system": "http://snomed.info/sct", "code": "38341003"}]}}
+        ],
+        "subject": {"reference": "#p1"}});
+    let index = extract_stored(reg, "Encounter", &e, &["Patient", "Encounter", "Condition"]);
+    assert_eq!(index.entries, extract_with(reg, "Encounter", &e).entries);
+    let kinds: Vec<(&str, &str)> = index
+        .contained
+        .iter()
+        .map(|c| (c.resource_type.as_str(), c.id.as_str()))
+        .collect();
+    assert_eq!(kinds, [("Patient", "p1"), ("Condition", "c1")]);
+    let patient = ResourceIndex {
+        entries: index.contained[0].entries.clone(),
+        contained: Vec::new(),
+    };
+    assert!(strings(&patient, "family").contains(&("ngata".to_owned(), "Ngata".to_owned())));
+    assert_eq!(tokens(&patient, "gender"), [(None, Some("female"), None)]);
+    let condition = ResourceIndex {
+        entries: index.contained[1].entries.clone(),
+        contained: Vec::new(),
+    };
+    assert_eq!(
+        refs(&condition, "subject"),
+        [(Some("Patient"), Some("real-1"), None)]
+    );
+    // Without the types asked for, nothing contained is indexed.
+    assert!(extract_stored(reg, "Encounter", &e, &[])
+        .contained
+        .is_empty());
+    assert!(extract_with(reg, "Encounter", &e).contained.is_empty());
+}
+
 /// Every official Patient, Encounter and Condition example extracts without error.
 #[test]
 fn official_examples_extract() {

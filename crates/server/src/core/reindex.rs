@@ -23,13 +23,16 @@ impl Fhir {
             types.to_vec()
         };
         let registry = self.registry;
+        let served: Vec<&str> = self.supported_types().collect();
         let mut done = Vec::new();
         for t in &types {
             let n = self.store.reindex(
                 t,
                 |body| {
                     let value: Value = serde_json::from_str(body)?;
-                    Ok(custodian_search::extract::extract_with(registry, t, &value))
+                    Ok(custodian_search::extract::extract_stored(
+                        registry, t, &value, &served,
+                    ))
                 },
                 |n| progress(t, n),
             )?;

@@ -274,9 +274,17 @@ impl Fhir {
         let subset = subset_of(query);
         let mut writer = BundleWriter::new("searchset", result.total, &links);
         for (mode, resources) in [("match", &result.matches), ("include", &result.included)] {
-            for r in resources {
+            for (i, r) in resources.iter().enumerate() {
                 let body = subset.apply(&r.resource_type, r.body.clone())?;
-                let full_url = format!("{}/{}/{}", ctx.base_url, r.resource_type, r.id);
+                // A contained resource is addressed within its container (references.html).
+                let container = match mode {
+                    "match" => result.contained_in.get(i).and_then(Option::as_deref),
+                    _ => None,
+                };
+                let full_url = match container {
+                    Some(container) => format!("{}/{container}#{}", ctx.base_url, r.id),
+                    None => format!("{}/{}/{}", ctx.base_url, r.resource_type, r.id),
+                };
                 writer.entry(&Entry {
                     full_url: Some(&full_url),
                     resource: Some(&body),

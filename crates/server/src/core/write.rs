@@ -128,7 +128,13 @@ impl Fhir {
         }
         let value = json::to_value(&resource).map_err(|e| FhirError::Internal(e.to_string()))?;
         let warnings = self.validate_value(&value, scope)?;
-        let index = custodian_search::extract::extract_with(self.registry, resource_type, &value);
+        let served: Vec<&str> = self.supported_types().collect();
+        let index = custodian_search::extract::extract_stored(
+            self.registry,
+            resource_type,
+            &value,
+            &served,
+        );
         Ok(Prepared {
             resource,
             index,

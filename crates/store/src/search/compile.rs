@@ -51,11 +51,12 @@ impl Scope {
         }
     }
 
-    /// The scope of a query's own rows (all its types).
+    /// The scope of a query's own rows (all its types; with `_contained=true|both`, the rows
+    /// of contained resources of those types).
     pub(crate) fn of_query(alias: String, query: &SearchQuery) -> Scope {
         Scope {
             alias,
-            types: query.types().into_iter().map(str::to_owned).collect(),
+            types: super::contained::row_types(query),
         }
     }
 

@@ -35,6 +35,9 @@ pub const MAX_INCLUDE_ROUNDS: usize = 8;
 pub(crate) struct Found {
     pub pk: i64,
     pub resource: StoredResource,
+    /// `Type/id` of the container, for a contained resource (`_containedType=contained`):
+    /// its includes are followed, but nothing refers to it from outside its container.
+    pub contained_in: Option<String>,
 }
 
 /// Why `_include`/`_revinclude` results were cut (the server says so in the outcome).
@@ -131,6 +134,7 @@ fn finish(tx: &mut Tx<'_>, mut sql: Sql, limit: usize) -> Result<Vec<Found>, Sto
                     last_updated: r.lu,
                     body,
                 },
+                contained_in: None,
             })
         })
         .collect())
@@ -176,6 +180,10 @@ fn revinclude(
     frontier: &[Found],
     limit: usize,
 ) -> Result<Vec<Found>, StoreError> {
+    let frontier: Vec<&Found> = frontier
+        .iter()
+        .filter(|f| f.contained_in.is_none())
+        .collect();
     let mut types: Vec<&str> = frontier
         .iter()
         .map(|f| f.resource.resource_type.as_str())

@@ -32,14 +32,16 @@
 //! figures: docs/search.md.
 
 mod compile;
+mod contained;
 mod include;
 mod page;
 mod sql;
 
-use custodian_search::query::{Contained, SearchQuery, Total};
+use custodian_search::query::{SearchQuery, Total};
 use diesel::Connection;
 
 use self::compile::{Compiler, Key, Mode, Pred, Scope};
+use self::contained::Shape;
 use self::include::Found;
 use self::page::{AsOf, Cursor, SortExpr};
 use self::sql::{load, Bind, CountRow, IdRow, PageRow, PkKey, PlanLine, Sql, TextRow};
@@ -65,8 +67,12 @@ pub struct PageRequest {
 /// One page of search results.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchResult {
-    /// Current, non-deleted versions, in sort order; bodies byte for byte as stored.
+    /// Current, non-deleted versions, in sort order; bodies byte for byte as stored (a
+    /// contained resource, `_containedType=contained`: its JSON within its container's).
     pub matches: Vec<StoredResource>,
+    /// For each of `matches`, the `Type/id` of the resource it is contained in, if it is a
+    /// contained resource (`_containedType=contained`); `None` otherwise.
+    pub contained_in: Vec<Option<String>>,
     /// `_include`/`_revinclude` results: each resource once, never one of `matches`.
     pub included: Vec<StoredResource>,
     /// Set when the included list was cut, and why (the server must say so in the Bundle's
@@ -206,22 +212,10 @@ impl Tx<'_> {
                 Cursor::before(query, first.keys.clone(), first.pk, as_of.clone()).encode()
             });
         }
-        let found: Vec<Found> = rows
-            .into_iter()
-            .filter_map(|r| {
-                let body = r.body?;
-                Some(Found {
-                    pk: r.pk,
-                    resource: StoredResource {
-                        resource_type: r.rt,
-                        id: r.rid,
-                        version: r.ver,
-                        last_updated: r.lu,
-                        body,
-                    },
-                })
-            })
-            .collect();
+        let mut found: Vec<Found> = Vec::with_capacity(rows.len());
+        for row in rows {
+            found.extend(contained::found(row)?);
+        }
         if want_total {
             result.total = Some(self.count_plan(&plan)?);
         } else if !more && cursor.is_none() && !matches!(query.total, Some(Total::None)) {
@@ -230,6 +224,7 @@ impl Tx<'_> {
         let (included, cut) = include::includes(self, query, &found)?;
         result.included = included;
         result.include_cut = cut;
+        result.contained_in = found.iter().map(|f| f.contained_in.clone()).collect();
         result.matches = found.into_iter().map(|f| f.resource).collect();
         Ok(result)
     }
@@ -242,6 +237,13 @@ impl Tx<'_> {
         query: &SearchQuery,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
+        if Shape::of(query) != Shape::Plain {
+            return Err(StoreError::UnsupportedSearch(
+                "_contained=true|both does not select resources by id (conditional \
+                 interactions)"
+                    .to_owned(),
+            ));
+        }
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -319,8 +321,21 @@ impl Tx<'_> {
         Ok(rows.first().map_or(0, |r| u64::try_from(r.n).unwrap_or(0)))
     }
 
-    /// Compiles the filters and, on SQLite, picks the driving filter.
+    /// Compiles the filters and, on SQLite, picks the driving filter; for containers of
+    /// contained matches, the filter on the rows searched goes in a subquery.
     fn plan(&mut self, query: &SearchQuery, sorted: bool) -> Result<Plan, StoreError> {
+        let plan = self.plan_rows(query, sorted)?;
+        if Shape::of(query) != Shape::Containers {
+            return Ok(plan);
+        }
+        Ok(Plan {
+            filter: contained::containers_filter(plan.filter()),
+            sole: None,
+        })
+    }
+
+    /// The plan over the rows a query searches (see `contained.rs`).
+    fn plan_rows(&mut self, query: &SearchQuery, sorted: bool) -> Result<Plan, StoreError> {
         let preds = compile_filters(query, self.is_sqlite())?;
         let scope = Scope::of_query(R.to_owned(), query);
         let driver = if self.is_sqlite() {
@@ -505,11 +520,7 @@ fn compile_filters(query: &SearchQuery, sqlite: bool) -> Result<Vec<Pred>, Store
     for t in query.types() {
         validate_type(t)?;
     }
-    if matches!(query.contained, Some(Contained::True | Contained::Both)) {
-        return Err(StoreError::UnsupportedSearch(
-            "_contained=true|both is not supported".to_owned(),
-        ));
-    }
+    contained::check(query)?;
     let scope = Scope::of_query(R.to_owned(), query);
     let mut compiler = Compiler::new(now_micros(), sqlite);
     query
@@ -558,16 +569,26 @@ fn page_sql(
     // A `previous` page is the `limit` rows nearest before its cursor: read in the reverse
     // order, then put in the forward order by the outer ORDER BY.
     let backward = cursor.is_some_and(|c| c.backward);
-    sql.push(&page::order_by(sort, "a", backward))
-        .limit(limit)
-        .push(") b JOIN resource_versions v ON v.resource_type");
-    // One type is bound (as it always was); a system search takes each row's own.
-    match query.types().as_slice() {
-        [t] => sql.push(" = ").text(*t),
-        _ => sql.push(" = b.rt"),
-    };
-    sql.push(" AND v.resource_id = b.rid AND v.version = b.ver")
-        .push(&page::order_by(sort, "b", false));
+    sql.push(&page::order_by(sort, "a", backward)).limit(limit);
+    match (Shape::of(query), query.types().as_slice()) {
+        (Shape::ContainedOnes, _) => {
+            sql.push(contained::CONTAINED_BODY_JOIN);
+        }
+        // One type is bound (as it always was); a system search, or containers (of any
+        // type), take each row's own.
+        (Shape::Plain, [t]) => {
+            sql.push(") b JOIN resource_versions v ON v.resource_type = ")
+                .text(*t)
+                .push(" AND v.resource_id = b.rid AND v.version = b.ver");
+        }
+        _ => {
+            sql.push(
+                ") b JOIN resource_versions v ON v.resource_type = b.rt \
+                 AND v.resource_id = b.rid AND v.version = b.ver",
+            );
+        }
+    }
+    sql.push(&page::order_by(sort, "b", false));
     sql
 }
 

@@ -481,6 +481,13 @@ fn fingerprint(query: &SearchQuery) -> String {
     if query.is_system() {
         text.push_str(&format!("|{:?}", query.system_types));
     }
+    // Likewise only `_contained` searches carry their shape.
+    if super::contained::Shape::of(query) != super::contained::Shape::Plain {
+        text.push_str(&format!(
+            "|{:?}|{:?}",
+            query.contained, query.contained_type
+        ));
+    }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h ^= u64::from(b);

@@ -1,0 +1,11 @@
+DELETE FROM idx_string WHERE res_pk IN (SELECT res_pk FROM resources WHERE container_pk IS NOT NULL);
+DELETE FROM idx_token WHERE res_pk IN (SELECT res_pk FROM resources WHERE container_pk IS NOT NULL);
+DELETE FROM idx_date WHERE res_pk IN (SELECT res_pk FROM resources WHERE container_pk IS NOT NULL);
+DELETE FROM idx_reference WHERE res_pk IN (SELECT res_pk FROM resources WHERE container_pk IS NOT NULL);
+DELETE FROM idx_quantity WHERE res_pk IN (SELECT res_pk FROM resources WHERE container_pk IS NOT NULL);
+DELETE FROM idx_number WHERE res_pk IN (SELECT res_pk FROM resources WHERE container_pk IS NOT NULL);
+DELETE FROM idx_uri WHERE res_pk IN (SELECT res_pk FROM resources WHERE container_pk IS NOT NULL);
+DELETE FROM resources WHERE container_pk IS NOT NULL;
+UPDATE resources SET index_mask = index_mask & 127;
+DROP INDEX resources_container;
+ALTER TABLE resources DROP COLUMN container_pk;
