@@ -2391,6 +2391,11 @@ fn contained_resources_on_request(s: &Server) {
     assert_eq!(r.json()["resourceType"], "OperationOutcome");
     assert_eq!(r.json()["issue"][0]["code"], "not-supported", "{}", r.body);
 
+    // A compartment belongs to the container: not mixed with contained resources.
+    let r = s.get("Patient/someone/Encounter?_contained=true");
+    r.assert_status(400);
+    assert_eq!(r.json()["issue"][0]["code"], "not-supported", "{}", r.body);
+
     // The container drops it: it is gone from search.
     let mut without = stored.clone();
     without.as_object_mut().unwrap().remove("contained");

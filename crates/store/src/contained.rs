@@ -8,12 +8,17 @@
 //! - `container_pk` is its container's row; version and `lastUpdated` are the container's.
 //!
 //! Its index rows hang off its own `res_pk`, so the parameters of one search must all match
-//! the same contained resource. The rows are written with every version of the container and
-//! removed before the next (the container's `index_mask` says whether it has any).
+//! the same contained resource. Each version of the container brings the rows up to date in
+//! place: a contained resource that stays keeps its row and `res_pk` (search pages by it),
+//! new ones get rows, dropped ones lose theirs. The container's `index_mask` says whether it
+//! has any, so a resource without contained resources pays no lookup.
+
+use std::collections::{HashMap, HashSet};
 
 use custodian_search::index::ResourceIndex;
 use diesel::prelude::*;
 
+use crate::batch::PG_CHUNK;
 use crate::index_rows;
 use crate::schema::resources;
 use crate::tx::{on_conn, TxConn};
@@ -68,44 +73,120 @@ struct NewContained<'a> {
     container_pk: Option<i64>,
 }
 
-/// Writes a row and its index rows for each of `index.contained`.
-pub(crate) fn insert(
+/// Brings the rows of `container`'s contained resources in line with `index.contained`
+/// (none, for a delete). `previous_mask` is the container's `index_mask` before this write:
+/// only a container that had contained rows is looked up.
+pub(crate) fn sync(
     conn: &mut TxConn<'_>,
     container: &Container<'_>,
     index: &ResourceIndex,
+    previous_mask: i64,
 ) -> QueryResult<()> {
-    for c in &index.contained {
-        let resource_type = row_type(&c.resource_type);
-        let resource_id = format!("{}/{}#{}", container.resource_type, container.id, c.id);
-        let row = NewContained {
-            resource_type: &resource_type,
-            resource_id: &resource_id,
-            version: container.version,
-            last_updated: container.last_updated,
-            deleted: false,
-            index_mask: index_rows::mask_of(&c.entries),
-            container_pk: Some(container.res_pk),
-        };
-        let res_pk: i64 = on_conn!(conn, |c| diesel::insert_into(resources::table)
-            .values(&row)
-            .returning(resources::res_pk)
-            .get_result(c))?;
-        index_rows::insert_entries(conn, res_pk, &resource_type, &c.entries)?;
+    let existing: Vec<(i64, String, String, i64)> = if index_rows::has_contained(previous_mask) {
+        on_conn!(conn, |c| resources::table
+            .filter(resources::container_pk.eq(container.res_pk))
+            .select((
+                resources::res_pk,
+                resources::resource_type,
+                resources::resource_id,
+                resources::index_mask,
+            ))
+            .load(c))?
+    } else {
+        Vec::new()
+    };
+    if existing.is_empty() && index.contained.is_empty() {
+        return Ok(());
     }
-    Ok(())
-}
+    // Every old index row goes; the rows of those that stay are written again below.
+    let old_pks: Vec<i64> = existing.iter().map(|e| e.0).collect();
+    let old_mask = existing.iter().fold(0, |m, e| m | e.3);
+    index_rows::delete_many(conn, &old_pks, old_mask)?;
 
-/// Removes the rows of `container_pk`'s contained resources and their index rows.
-pub(crate) fn delete(conn: &mut TxConn<'_>, container_pk: i64) -> QueryResult<()> {
-    let of_container = resources::table.filter(resources::container_pk.eq(container_pk));
-    let rows: Vec<(i64, i64)> = on_conn!(conn, |c| of_container
-        .select((resources::res_pk, resources::index_mask))
-        .load(c))?;
-    for (res_pk, mask) in rows {
-        index_rows::delete(conn, res_pk, mask)?;
+    let wanted: Vec<(String, String)> = index
+        .contained
+        .iter()
+        .map(|c| {
+            let id = format!("{}/{}#{}", container.resource_type, container.id, c.id);
+            (row_type(&c.resource_type), id)
+        })
+        .collect();
+    let mut kept: HashMap<(&str, &str), i64> = HashMap::new();
+    let wanted_keys: HashSet<(&str, &str)> = wanted
+        .iter()
+        .map(|(t, id)| (t.as_str(), id.as_str()))
+        .collect();
+    let mut gone = Vec::new();
+    for (pk, t, id, _) in &existing {
+        if wanted_keys.contains(&(t.as_str(), id.as_str())) {
+            kept.insert((t.as_str(), id.as_str()), *pk);
+        } else {
+            gone.push(*pk);
+        }
     }
-    on_conn!(conn, |c| diesel::delete(of_container).execute(c))?;
-    Ok(())
+    for chunk in gone.chunks(PG_CHUNK) {
+        on_conn!(conn, |c| diesel::delete(
+            resources::table.filter(resources::res_pk.eq_any(chunk))
+        )
+        .execute(c))?;
+    }
+
+    let mut pks: Vec<i64> = Vec::with_capacity(wanted.len());
+    let mut new_rows: Vec<NewContained<'_>> = Vec::new();
+    for ((t, id), c) in wanted.iter().zip(&index.contained) {
+        let mask = index_rows::mask_of(&c.entries);
+        match kept.get(&(t.as_str(), id.as_str())) {
+            Some(pk) => {
+                on_conn!(conn, |c| diesel::update(
+                    resources::table.filter(resources::res_pk.eq(pk))
+                )
+                .set((
+                    resources::version.eq(container.version),
+                    resources::last_updated.eq(container.last_updated),
+                    resources::index_mask.eq(mask),
+                ))
+                .execute(c))?;
+                pks.push(*pk);
+            }
+            None => {
+                pks.push(0);
+                new_rows.push(NewContained {
+                    resource_type: t,
+                    resource_id: id,
+                    version: container.version,
+                    last_updated: container.last_updated,
+                    deleted: false,
+                    index_mask: mask,
+                    container_pk: Some(container.res_pk),
+                });
+            }
+        }
+    }
+    // New rows: multi-row INSERTs; RETURNING order is not guaranteed, so match by id.
+    let mut assigned: HashMap<String, i64> = HashMap::new();
+    for chunk in new_rows.chunks(PG_CHUNK) {
+        let returned: Vec<(i64, String)> =
+            on_conn!(conn, |c| diesel::insert_into(resources::table)
+                .values(chunk)
+                .returning((resources::res_pk, resources::resource_id))
+                .get_results(c))?;
+        assigned.extend(returned.into_iter().map(|(pk, id)| (id, pk)));
+    }
+    for (pk, (_, id)) in pks.iter_mut().zip(&wanted) {
+        if *pk == 0 {
+            *pk = assigned
+                .get(id)
+                .copied()
+                .ok_or(diesel::result::Error::NotFound)?;
+        }
+    }
+    index_rows::insert_many_entries(
+        conn,
+        pks.iter()
+            .zip(&wanted)
+            .zip(&index.contained)
+            .map(|((pk, (t, _)), c)| (*pk, t.as_str(), c.entries.as_slice())),
+    )
 }
 
 #[cfg(test)]

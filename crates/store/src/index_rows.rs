@@ -23,6 +23,11 @@ const URI: i64 = 1 << 6;
 /// Not a table: the resource has contained resources with rows of their own (`contained.rs`).
 const CONTAINED: i64 = 1 << 7;
 
+/// Whether a resource with this `index_mask` has contained resources with rows of their own.
+pub(crate) fn has_contained(mask: i64) -> bool {
+    mask & CONTAINED != 0
+}
+
 /// Which index tables `index` writes to (stored in `resources.index_mask`, so an update or
 /// delete only touches the tables that hold rows), and whether it has contained rows.
 pub(crate) fn mask(index: &ResourceIndex) -> i64 {
@@ -378,6 +383,18 @@ pub(crate) fn insert_entries(
     rows.write(conn)
 }
 
+/// Insert the index rows of many resources given as entries.
+pub(crate) fn insert_many_entries<'a>(
+    conn: &mut TxConn<'_>,
+    items: impl Iterator<Item = (i64, &'a str, &'a [IndexEntry])>,
+) -> QueryResult<()> {
+    let mut rows = Rows::default();
+    for (res_pk, resource_type, entries) in items {
+        rows.add(res_pk, resource_type, entries);
+    }
+    rows.write(conn)
+}
+
 /// Insert the index rows of many resources (not those of their contained resources).
 pub(crate) fn insert_many<'a>(
     conn: &mut TxConn<'_>,
@@ -390,12 +407,48 @@ pub(crate) fn insert_many<'a>(
     rows.write(conn)
 }
 
-/// Remove every index row of a resource from the tables named in `mask`, and its contained
-/// resources' rows.
-pub(crate) fn delete(conn: &mut TxConn<'_>, res_pk: i64, mask: i64) -> QueryResult<()> {
-    if mask & CONTAINED != 0 {
-        crate::contained::delete(conn, res_pk)?;
+/// Remove every index row of several resources from the tables named in `mask`.
+pub(crate) fn delete_many(conn: &mut TxConn<'_>, pks: &[i64], mask: i64) -> QueryResult<()> {
+    for chunk in pks.chunks(PG_CHUNK) {
+        on_conn!(conn, |c| {
+            if mask & STRING != 0 {
+                diesel::delete(idx_string::table.filter(idx_string::res_pk.eq_any(chunk)))
+                    .execute(c)?;
+            }
+            if mask & TOKEN != 0 {
+                diesel::delete(idx_token::table.filter(idx_token::res_pk.eq_any(chunk)))
+                    .execute(c)?;
+            }
+            if mask & DATE != 0 {
+                diesel::delete(idx_date::table.filter(idx_date::res_pk.eq_any(chunk)))
+                    .execute(c)?;
+            }
+            if mask & REFERENCE != 0 {
+                diesel::delete(idx_reference::table.filter(idx_reference::res_pk.eq_any(chunk)))
+                    .execute(c)?;
+            }
+            if mask & QUANTITY != 0 {
+                diesel::delete(idx_quantity::table.filter(idx_quantity::res_pk.eq_any(chunk)))
+                    .execute(c)?;
+            }
+            if mask & NUMBER != 0 {
+                diesel::delete(idx_number::table.filter(idx_number::res_pk.eq_any(chunk)))
+                    .execute(c)?;
+            }
+            if mask & URI != 0 {
+                diesel::delete(idx_uri::table.filter(idx_uri::res_pk.eq_any(chunk))).execute(c)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
     }
+    Ok(())
+}
+
+/// Remove every index row of a resource from the tables named in `mask` (not those of its
+/// contained resources: `contained::sync`). Not `delete_many` of one key: every update runs
+/// this, and `res_pk = ?` stays a cached prepared statement where diesel does not cache an
+/// `IN` list.
+pub(crate) fn delete(conn: &mut TxConn<'_>, res_pk: i64, mask: i64) -> QueryResult<()> {
     on_conn!(conn, |c| {
         if mask & STRING != 0 {
             diesel::delete(idx_string::table.filter(idx_string::res_pk.eq(res_pk))).execute(c)?;

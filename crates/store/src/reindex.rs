@@ -74,7 +74,7 @@ impl Tx<'_> {
                 version,
                 last_updated,
             };
-            contained::insert(&mut self.conn, &container, &index)?;
+            contained::sync(&mut self.conn, &container, &index, old_mask)?;
             if mask != old_mask {
                 on_conn!(&mut self.conn, |c| diesel::update(
                     resources::table.filter(resources::res_pk.eq(res_pk))

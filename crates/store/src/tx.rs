@@ -607,7 +607,7 @@ impl<'c> Tx<'c> {
                 version: 1,
                 last_updated,
             };
-            contained::insert(&mut self.conn, &container, i)?;
+            contained::sync(&mut self.conn, &container, i, 0)?;
         }
         Ok(created)
     }
@@ -778,7 +778,7 @@ impl<'c> Tx<'c> {
             version,
             last_updated,
         };
-        contained::insert(&mut self.conn, &container, index)?;
+        contained::sync(&mut self.conn, &container, index, cur.index_mask)?;
         self.audit("update", resource_type, id, version, last_updated)?;
         Ok(UpdateOutcome {
             resource: StoredResource {
@@ -822,6 +822,15 @@ impl<'c> Tx<'c> {
         self.insert_version(resource_type, id, version, last_updated, None, &cur)?;
         self.move_current(&cur, version, last_updated, true, 0)?;
         index_rows::delete(&mut self.conn, cur.res_pk, cur.index_mask)?;
+        let container = Container {
+            res_pk: cur.res_pk,
+            resource_type,
+            id,
+            version,
+            last_updated,
+        };
+        let nothing = ResourceIndex::default();
+        contained::sync(&mut self.conn, &container, &nothing, cur.index_mask)?;
         self.audit("delete", resource_type, id, version, last_updated)?;
         Ok(DeleteOutcome::Deleted {
             version,
@@ -934,7 +943,7 @@ impl<'c> Tx<'c> {
             version: 1,
             last_updated,
         };
-        contained::insert(&mut self.conn, &container, index)?;
+        contained::sync(&mut self.conn, &container, index, 0)?;
         // Both ways of creating are a `create` in the audit trail.
         let audit_action = if action == "update-create" {
             "create"

@@ -2138,6 +2138,51 @@ fn contained_resources(db: &TestDb) {
         addressed(&s, "Patient", "_contained=true"),
         Vec::<String>::new()
     );
+    // A contained resource that stays keeps its place: paging one at a time while its
+    // container is rewritten neither repeats nor skips one.
+    let three = |genders: [&str; 3]| {
+        json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+               "contained": [patient("q1", "Stable", genders[0]), patient("q2", "Stable", genders[1]),
+                             patient("q3", "Stable", genders[2])]})
+    };
+    put_with_contained(&s, "Encounter", "e3", three(["male", "male", "male"]));
+    let query = q(
+        "Patient",
+        "family=stable&_contained=true&_containedType=contained&_count=1",
+    );
+    let mut seen = Vec::new();
+    let mut page = PageRequest::default();
+    for genders in [
+        ["female", "male", "male"],
+        ["female", "female", "male"],
+        ["other"; 3],
+    ] {
+        let r = s.search(&query, &page).unwrap();
+        seen.extend(r.matches.iter().map(|m| m.id.clone()));
+        put_with_contained(&s, "Encounter", "e3", three(genders));
+        page.cursor = r.next;
+    }
+    assert_eq!(seen, ["q1", "q2", "q3"]);
+    assert!(page.cursor.is_none());
+    // Refused: a compartment, and orders the contained resources do not have.
+    for bad in [
+        "_contained=true&_sort=family",
+        "_contained=true&_containedType=contained&_sort=-_lastUpdated",
+        "_contained=both&_containedType=contained&_sort=_id",
+    ] {
+        let result = s.search(&q("Patient", bad), &PageRequest::default());
+        assert_eq!(
+            matches!(result, Err(StoreError::UnsupportedSearch(_))),
+            bad != "_contained=true&_sort=family",
+            "{bad}"
+        );
+    }
+    put_with_contained(
+        &s,
+        "Encounter",
+        "e3",
+        json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}}),
+    );
     // Nothing of them is left behind: only e2's contained Condition has a row.
     let left: i64 = s
         .count(&q("Condition", "_contained=true&_containedType=contained"))

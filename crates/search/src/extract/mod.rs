@@ -12,6 +12,8 @@ mod reference;
 mod string;
 mod token;
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use crate::fhirpath::{evaluate, Item};
@@ -47,16 +49,16 @@ pub fn extract_stored(
         .get("contained")
         .and_then(Value::as_array)
         .map(|list| {
-            let mut seen: Vec<&str> = Vec::new();
+            let mut seen: HashSet<&str> = HashSet::new();
             list.iter()
                 .filter_map(|c| {
                     let t = str_field(c, "resourceType")?;
                     let id = str_field(c, "id")?;
-                    // Ids are unique among contained resources; a repeat (invalid) is skipped.
-                    if !contained_types.contains(&t) || seen.contains(&id) {
+                    // Ids are unique among contained resources, whatever their type; a
+                    // repeat (invalid) is skipped.
+                    if !seen.insert(id) || !contained_types.contains(&t) {
                         return None;
                     }
-                    seen.push(id);
                     Some(ContainedIndex {
                         resource_type: t.to_owned(),
                         id: id.to_owned(),

@@ -619,6 +619,14 @@ fn contained_resources_of_served_types() {
         refs(&condition, "subject"),
         [(Some("Patient"), Some("real-1"), None)]
     );
+    // Ids are unique among all contained resources: a repeat (invalid) is not indexed.
+    let twice = json!({"resourceType": "Encounter", "contained": [
+        {"resourceType": "Practitioner", "id": "x"},
+        {"resourceType": "Patient", "id": "x", "name": [{"family": "Twice"}]},
+        {"resourceType": "Patient", "id": "y"}, {"resourceType": "Patient", "id": "y"}]});
+    let index = extract_stored(reg, "Encounter", &twice, &["Patient"]);
+    let ids: Vec<&str> = index.contained.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["y"]);
     // Without the types asked for, nothing contained is indexed.
     assert!(extract_stored(reg, "Encounter", &e, &[])
         .contained

@@ -11,7 +11,7 @@
 //! - `_containedType=contained`: the matches are the contained resources themselves, their
 //!   JSON taken from the container's current version.
 
-use custodian_search::query::{Contained, ContainedType, SearchQuery};
+use custodian_search::query::{Contained, ContainedType, Filter, SearchQuery};
 use serde_json::Value;
 
 use super::include::Found;
@@ -54,21 +54,36 @@ pub(crate) fn row_types(query: &SearchQuery) -> Vec<String> {
     }
 }
 
-/// What `_contained` cannot be combined with (checked before anything runs).
+/// What `_contained` cannot be combined with (checked before anything runs): `_id` (a
+/// contained id is unique only within its container), a compartment (it is the container's,
+/// not decided by the contained resource's own references), and, for contained resources
+/// returned as such, `_sort` by `_id` or `_lastUpdated` (their row's id is the container's
+/// path, and `_lastUpdated` paging reads versions, which they do not have).
 pub(crate) fn check(query: &SearchQuery) -> Result<(), StoreError> {
-    if Shape::of(query) == Shape::Plain {
+    let shape = Shape::of(query);
+    if shape == Shape::Plain {
         return Ok(());
     }
-    let by_id = query
-        .filters
-        .iter()
-        .any(|f| matches!(f, custodian_search::query::Filter::Condition(c) if c.code == "_id"));
-    if by_id {
-        return Err(StoreError::UnsupportedSearch(
-            "_id cannot be combined with _contained=true|both (a contained resource's id is \
-             only unique within its container)"
-                .to_owned(),
-        ));
+    let refuse = |what: &str| {
+        Err(StoreError::UnsupportedSearch(format!(
+            "{what} cannot be combined with _contained=true|both"
+        )))
+    };
+    for f in &query.filters {
+        match f {
+            Filter::Condition(c) if c.code == "_id" => return refuse("_id"),
+            Filter::Compartment(_) => return refuse("a compartment search"),
+            _ => {}
+        }
+    }
+    if shape == Shape::ContainedOnes {
+        if let Some(k) = query
+            .sort
+            .iter()
+            .find(|k| matches!(k.code.as_str(), "_id" | "_lastUpdated"))
+        {
+            return refuse(&format!("_sort={} with _containedType=contained", k.code));
+        }
     }
     Ok(())
 }
@@ -110,7 +125,7 @@ pub(crate) fn found(row: PageRow) -> Result<Option<Found>, StoreError> {
             contained_in: None,
         }));
     };
-    let Some(body) = cut_out(&body, c.id)? else {
+    let Some(body) = cut_out(&body, c.resource_type, c.id)? else {
         return Ok(None);
     };
     Ok(Some(Found {
@@ -126,17 +141,18 @@ pub(crate) fn found(row: PageRow) -> Result<Option<Found>, StoreError> {
     }))
 }
 
-/// The JSON of the contained resource `id` in `container` (key order and numbers as stored).
-fn cut_out(container: &str, id: &str) -> Result<Option<String>, StoreError> {
+/// The JSON of the contained `resource_type` `id` in `container` (key order and numbers as
+/// stored).
+fn cut_out(container: &str, resource_type: &str, id: &str) -> Result<Option<String>, StoreError> {
     let value: Value = serde_json::from_str(container)
         .map_err(|e| StoreError::Render(format!("a stored body does not parse: {e}").into()))?;
     let Some(list) = value.get("contained").and_then(Value::as_array) else {
         return Ok(None);
     };
-    let Some(resource) = list
-        .iter()
-        .find(|c| c.get("id").and_then(Value::as_str) == Some(id))
-    else {
+    let Some(resource) = list.iter().find(|c| {
+        c.get("id").and_then(Value::as_str) == Some(id)
+            && c.get("resourceType").and_then(Value::as_str) == Some(resource_type)
+    }) else {
         return Ok(None);
     };
     serde_json::to_string(resource)
@@ -152,10 +168,11 @@ mod tests {
     fn cut_out_keeps_the_contained_json() {
         let body = r#"{"resourceType":"Encounter","id":"e1","contained":[{"resourceType":"Patient","id":"a","birthDate":"1980"},{"resourceType":"Patient","id":"b","multipleBirthInteger":2,"x":1.50}]}"#;
         assert_eq!(
-            cut_out(body, "b").unwrap().as_deref(),
+            cut_out(body, "Patient", "b").unwrap().as_deref(),
             Some(r#"{"resourceType":"Patient","id":"b","multipleBirthInteger":2,"x":1.50}"#)
         );
-        assert_eq!(cut_out(body, "c").unwrap(), None);
-        assert_eq!(cut_out(r#"{"id":"e1"}"#, "a").unwrap(), None);
+        assert_eq!(cut_out(body, "Patient", "c").unwrap(), None);
+        assert_eq!(cut_out(body, "Condition", "a").unwrap(), None);
+        assert_eq!(cut_out(r#"{"id":"e1"}"#, "Patient", "a").unwrap(), None);
     }
 }
