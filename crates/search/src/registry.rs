@@ -86,6 +86,13 @@ pub struct SearchParamDef {
     /// identical (Patient's `phonetic` is `Patient.name`, like `name`: it uses `name`'s
     /// rows, three fewer per Patient). Queries and extraction use it, never `code`.
     pub index_code: String,
+    /// For a string parameter over HumanName or Address: the parts whose values another
+    /// parameter's rows already hold, as (field, that parameter's code). Patient's `name` is
+    /// `Patient.name` and `family` is `Patient.name.family`: `name` does not write its family
+    /// and given values again, and a `name` search reads `family`'s and `given`'s rows too
+    /// (five string rows fewer for a Patient with one name and one address). Empty for a
+    /// parameter with `index_code` not its own (it reads its `index_code`'s parts).
+    pub parts: Vec<(String, String)>,
     pub url: String,
     pub param_type: SearchParamType,
     /// The definition's human description (for the CapabilityStatement).
@@ -206,6 +213,7 @@ impl Registry {
         }
         for params in reg.by_type.values_mut() {
             share_identical_rows(params);
+            share_part_rows(params);
         }
         let supported = |d: &&SearchParamDef| !UNSUPPORTED.iter().any(|(c, _)| *c == d.code);
         reg.common_list = reg.common.values().filter(supported).cloned().collect();
@@ -218,6 +226,19 @@ impl Registry {
             reg.combined.insert(t.clone(), list);
         }
         Ok(reg)
+    }
+
+    /// The codes whose rows a search of `def` (of `resource_type`) reads besides its
+    /// `index_code`'s: the parameters holding its HumanName/Address parts.
+    pub fn part_codes(&self, resource_type: &str, def: &SearchParamDef) -> Vec<String> {
+        let owner = if def.index_code == def.code {
+            Some(def)
+        } else {
+            self.param(resource_type, &def.index_code)
+        };
+        owner
+            .map(|d| d.parts.iter().map(|(_, code)| code.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Looks `code` up for `resource_type`: its own parameters first, then resource-level ones.
@@ -288,6 +309,30 @@ fn share_identical_rows(params: &mut BTreeMap<String, SearchParamDef>) {
     }
 }
 
+/// Sets `parts` of each string parameter whose HumanName/Address parts are another string
+/// parameter's own rows (that one's expression is this one's plus `.field`).
+fn share_part_rows(params: &mut BTreeMap<String, SearchParamDef>) {
+    let owners: Vec<(String, String)> = params
+        .values()
+        .filter(|d| d.param_type == SearchParamType::String && d.index_code == d.code)
+        .filter_map(|d| Some((d.code.clone(), d.expression.clone()?)))
+        .collect();
+    for (code, expression) in &owners {
+        let parts: Vec<(String, String)> = owners
+            .iter()
+            .filter_map(|(other, other_expression)| {
+                let field = other_expression
+                    .strip_prefix(expression.as_str())?
+                    .strip_prefix('.')?;
+                crate::extract::is_string_part(field).then(|| (field.to_owned(), other.clone()))
+            })
+            .collect();
+        if let Some(def) = params.get_mut(code) {
+            def.parts = parts;
+        }
+    }
+}
+
 fn definition(raw: &RawParam, base: &str) -> SearchParamDef {
     let expression = raw.expression.as_deref().and_then(|e| restrict(e, base));
     let (compiled, expression_error) = match expression.as_deref().map(fhirpath::parse) {
@@ -298,6 +343,7 @@ fn definition(raw: &RawParam, base: &str) -> SearchParamDef {
     SearchParamDef {
         code: raw.code.clone(),
         index_code: raw.code.clone(),
+        parts: Vec::new(),
         url: raw.url.clone(),
         param_type: raw.param_type,
         description: raw.description.clone(),
@@ -394,6 +440,37 @@ mod tests {
     }
 
     #[test]
+    fn name_and_address_parts_are_their_own_parameters_rows() {
+        let reg = registry().unwrap();
+        let parts = |t: &str, c: &str| {
+            let def = reg.param(t, c).unwrap();
+            (def.parts.clone(), reg.part_codes(t, def))
+        };
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(f, c)| ((*f).to_owned(), (*c).to_owned()))
+                .collect()
+        };
+        let (name, name_codes) = parts("Patient", "name");
+        assert_eq!(name, pairs(&[("family", "family"), ("given", "given")]));
+        assert_eq!(name_codes, ["family", "given"]);
+        // `phonetic` reads `name`'s rows, and so its parts too.
+        assert_eq!(parts("Patient", "phonetic").1, ["family", "given"]);
+        let (address, _) = parts("Patient", "address");
+        assert_eq!(
+            address,
+            pairs(&[
+                ("city", "address-city"),
+                ("country", "address-country"),
+                ("postalCode", "address-postalcode"),
+                ("state", "address-state"),
+            ])
+        );
+        assert!(parts("Patient", "family").0.is_empty());
+        assert!(parts("Encounter", "status").0.is_empty());
+    }
+
+    #[test]
     fn parameters_with_identical_rows_share_them() {
         let reg = registry().unwrap();
         let index_code = |t: &str, c: &str| reg.param(t, c).unwrap().index_code.clone();
@@ -412,7 +489,8 @@ mod tests {
             assert_eq!(shared, want, "{t}");
         }
         // Extraction writes the shared rows once.
-        let patient = serde_json::json!({"resourceType": "Patient", "name": [{"family": "Doe"}]});
+        let patient = serde_json::json!({"resourceType": "Patient",
+            "name": [{"family": "Doe", "prefix": ["Dr."]}]});
         let index = crate::extract::extract_with(reg, "Patient", &patient);
         let params: Vec<&str> = index.entries.iter().map(|e| e.param.as_str()).collect();
         assert!(

@@ -52,6 +52,7 @@ both_backends!(
     system_search_over_several_types,
     reindex_rewrites_rows_from_the_stored_bodies,
     contained_resources,
+    name_and_address_read_their_parts_rows,
 );
 
 fn ctx() -> AuditContext {
@@ -2188,4 +2189,96 @@ fn contained_resources(db: &TestDb) {
         .count(&q("Condition", "_contained=true&_containedType=contained"))
         .unwrap() as i64;
     assert_eq!(left, 1);
+}
+
+/// `name` and `address` keep no rows for the parts `family`, `given` and `address-city`,
+/// `-state`, `-postalcode`, `-country` hold (`SearchParamDef::parts`): every form of search on
+/// them still finds those parts, and their own parts (prefix, line, text) as before.
+fn name_and_address_read_their_parts_rows(db: &TestDb) {
+    let s = db.open();
+    put(
+        &s,
+        "Patient",
+        "only-family",
+        json!({"resourceType": "Patient", "name": [{"family": "Partsfamily"}],
+               "address": [{"city": "Zürich", "postalCode": "8001", "state": "ZH", "country": "CH"}]}),
+    );
+    put(
+        &s,
+        "Patient",
+        "prefixed",
+        json!({"resourceType": "Patient",
+               "name": [{"prefix": ["Dr."], "given": ["Partsgiven"], "text": "Parts Text"}],
+               "address": [{"line": ["1 Parts Lane"], "city": "Bern"}]}),
+    );
+    put(
+        &s,
+        "Patient",
+        "nameless",
+        json!({"resourceType": "Patient"}),
+    );
+    let rows = s
+        .with_reader(|tx| tx.index_row_counts("Patient", "only-family"))
+        .unwrap();
+    // family, address-city, -postalcode, -state, -country; nothing for name or address.
+    assert!(rows.contains(&("string", 5)), "{rows:?}");
+
+    check(&s, "Patient", "name=partsfam", &["only-family"]);
+    check(&s, "Patient", "name:exact=Partsfamily", &["only-family"]);
+    check(&s, "Patient", "name:contains=sgiv", &["prefixed"]);
+    check(&s, "Patient", "name=dr.", &["prefixed"]);
+    check(&s, "Patient", "name=parts", &["only-family", "prefixed"]);
+    check(&s, "Patient", "phonetic=partsfamily", &["only-family"]);
+    check(
+        &s,
+        "Patient",
+        "name:missing=false",
+        &["only-family", "prefixed"],
+    );
+    check(&s, "Patient", "name:missing=true", &["nameless"]);
+    check(&s, "Patient", "address=zurich", &["only-family"]);
+    check(&s, "Patient", "address=8001", &["only-family"]);
+    check(
+        &s,
+        "Patient",
+        "address=zh,bern",
+        &["only-family", "prefixed"],
+    );
+    check(&s, "Patient", "address:contains=lane", &["prefixed"]);
+    check(&s, "Patient", "address:missing=true", &["nameless"]);
+    check(
+        &s,
+        "Patient",
+        "name=partsfamily&address=ch",
+        &["only-family"],
+    );
+    // Sorted by name: the smallest of all its parts, family and given included.
+    assert_eq!(
+        all(&s, "Patient", "_sort=name&name:missing=false"),
+        ["prefixed", "only-family"]
+    );
+    assert_eq!(
+        all(&s, "Patient", "_sort=-address&address:missing=false"),
+        ["only-family", "prefixed"]
+    );
+    // Chained and reverse-chained through the same rows.
+    put(
+        &s,
+        "Encounter",
+        "parts-visit",
+        json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+               "subject": {"reference": "Patient/only-family"}}),
+    );
+    check(
+        &s,
+        "Encounter",
+        "subject:Patient.name=partsfamily",
+        &["parts-visit"],
+    );
+    check(
+        &s,
+        "Encounter",
+        "subject:Patient.address=8001",
+        &["parts-visit"],
+    );
 }

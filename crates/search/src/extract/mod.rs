@@ -96,7 +96,7 @@ pub fn extract_param(def: &SearchParamDef, resource: &Value, out: &mut Vec<Index
     };
     let mut values = Vec::new();
     for item in &items {
-        values_of(def.param_type, item, resource, &mut values);
+        values_of(def, item, resource, &mut values);
     }
     let start = out.len();
     for value in values {
@@ -112,14 +112,9 @@ pub fn extract_param(def: &SearchParamDef, resource: &Value, out: &mut Vec<Index
     }
 }
 
-fn values_of(
-    param_type: SearchParamType,
-    item: &Item<'_>,
-    root: &Value,
-    out: &mut Vec<IndexValue>,
-) {
-    match param_type {
-        SearchParamType::String => string::values(item, out),
+fn values_of(def: &SearchParamDef, item: &Item<'_>, root: &Value, out: &mut Vec<IndexValue>) {
+    match def.param_type {
+        SearchParamType::String => string::values(item, &def.parts, out),
         SearchParamType::Token => token::values(item, out),
         SearchParamType::Date => date::values(item, out),
         SearchParamType::Reference => reference::values(item, root, out),
@@ -128,6 +123,11 @@ fn values_of(
         SearchParamType::Uri => numeric::uris(item, out),
         SearchParamType::Composite | SearchParamType::Special => {}
     }
+}
+
+/// Whether `field` is a HumanName/Address part string parameters index (registry use).
+pub(crate) fn is_string_part(field: &str) -> bool {
+    string::is_part(field)
 }
 
 /// The text of a JSON string node or string item.

@@ -23,7 +23,14 @@ const PARTS: &[&str] = &[
     "country",
 ];
 
-pub(super) fn values(item: &Item<'_>, out: &mut Vec<IndexValue>) {
+/// Whether `field` is a HumanName/Address part a string parameter's values come from.
+pub fn is_part(field: &str) -> bool {
+    PARTS.contains(&field)
+}
+
+/// The values of `item`; of a HumanName or Address, those of its parts but the `skip` ones
+/// (held by other parameters' rows, `SearchParamDef::parts`).
+pub(super) fn values(item: &Item<'_>, skip: &[(String, String)], out: &mut Vec<IndexValue>) {
     if let Some(s) = text(item) {
         push(s, out);
         return;
@@ -36,6 +43,9 @@ pub(super) fn values(item: &Item<'_>, out: &mut Vec<IndexValue>) {
         return;
     };
     for part in PARTS {
+        if skip.iter().any(|(field, _)| field == part) {
+            continue;
+        }
         match map.get(*part) {
             Some(Value::String(s)) => push(s, out),
             Some(Value::Array(items)) => items

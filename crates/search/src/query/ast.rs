@@ -129,6 +129,9 @@ pub struct Compartment {
 pub struct Condition {
     /// The parameter's code, the `param` column of the index tables.
     pub code: String,
+    /// Codes whose rows hold parts of its values (`name`: `family`, `given`;
+    /// `SearchParamDef::parts`): matched as if they were `code`'s.
+    pub part_codes: Vec<String>,
     /// Which index table holds it.
     pub param_type: SearchParamType,
     pub modifier: Option<Modifier>,
@@ -312,6 +315,8 @@ pub struct Include {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortKey {
     pub code: String,
+    /// As `Condition::part_codes`.
+    pub part_codes: Vec<String>,
     pub param_type: SearchParamType,
     pub descending: bool,
 }

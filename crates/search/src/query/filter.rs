@@ -81,6 +81,7 @@ impl Parser<'_> {
                 let values = parse_values(def, modifier.as_ref(), self.param, self.value)?;
                 Ok(Filter::Condition(Condition {
                     code: def.index_code.clone(),
+                    part_codes: self.registry.part_codes(resource_type, def),
                     param_type: def.param_type,
                     modifier,
                     values,

@@ -108,6 +108,7 @@ pub(crate) fn apply(
                 }
                 keys.push(SortKey {
                     code: def.index_code.clone(),
+                    part_codes: registry.part_codes(&query.resource_type, def),
                     param_type: def.param_type,
                     descending,
                 });

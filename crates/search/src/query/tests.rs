@@ -600,16 +600,19 @@ fn and_or_and_result_params() {
         [
             SortKey {
                 code: "birthdate".into(),
+                part_codes: Vec::new(),
                 param_type: SearchParamType::Date,
                 descending: true
             },
             SortKey {
                 code: "family".into(),
+                part_codes: Vec::new(),
                 param_type: SearchParamType::String,
                 descending: false
             },
             SortKey {
                 code: "_lastUpdated".into(),
+                part_codes: Vec::new(),
                 param_type: SearchParamType::Date,
                 descending: false
             },

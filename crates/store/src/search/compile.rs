@@ -516,12 +516,12 @@ impl Compiler {
             }
             if t {
                 let mut sql = Sql::default();
-                not_exists_head(&mut sql, table, &x, scope, &c.code);
+                not_exists_head(&mut sql, table, &x, scope, c);
                 sql.push(")");
                 return Ok(Pred::Expr(sql));
             }
             let mut sql = Sql::default();
-            let hint = set_head(&mut sql, table, &x, scope, &c.code);
+            let hint = set_head(&mut sql, table, &x, scope, c);
             return Ok(Pred::Set {
                 sql,
                 key: format!("{x}.res_pk"),
@@ -533,12 +533,12 @@ impl Compiler {
         let values = self.values(c, &x)?;
         if c.modifier == Some(Modifier::Not) {
             let mut sql = Sql::default();
-            not_exists_head(&mut sql, table, &x, scope, &c.code);
+            not_exists_head(&mut sql, table, &x, scope, c);
             sql.push(" AND ").append(values).push(")");
             return Ok(Pred::Expr(sql));
         }
         let mut sql = Sql::default();
-        let hint = set_head(&mut sql, table, &x, scope, &c.code);
+        let hint = set_head(&mut sql, table, &x, scope, c);
         sql.push(" AND ").append(values);
         Ok(Pred::Set {
             sql,
@@ -873,7 +873,7 @@ fn missing_flags(c: &Condition) -> (bool, bool) {
 
 /// `SELECT x.res_pk FROM <table> x WHERE x.resource_type = ? AND x.param = ?`; returns where
 /// a probe index hint goes.
-fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, code: &str) -> Hint {
+fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, c: &Condition) -> Hint {
     sql.push("SELECT ")
         .push(x)
         .push(".res_pk AS k FROM ")
@@ -889,15 +889,14 @@ fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, code: &s
         .push(".resource_type")
         .append(scope.type_test())
         .push(" AND ")
-        .push(x)
-        .push(".param = ")
-        .text(code);
+        .push(x);
+    param_test(sql, &c.code, &c.part_codes);
     hint
 }
 
 /// `NOT EXISTS (SELECT 1 FROM <table> x WHERE x.res_pk = scope.res_pk AND x.param = ?`
 /// (the caller closes the parenthesis).
-fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, code: &str) {
+fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, c: &Condition) {
     sql.push("NOT EXISTS (SELECT 1 FROM ")
         .push(table)
         .push(" ")
@@ -907,9 +906,22 @@ fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, code: &st
         .push(".res_pk = ")
         .push(&scope.alias)
         .push(".res_pk AND ")
-        .push(x)
-        .push(".param = ")
-        .text(code);
+        .push(x);
+    param_test(sql, &c.code, &c.part_codes);
+}
+
+/// `.param = ?`, or `.param IN (?, ...)` for a parameter whose parts other parameters' rows
+/// hold (`Condition::part_codes`), after a table alias.
+pub(crate) fn param_test(sql: &mut Sql, code: &str, part_codes: &[String]) {
+    if part_codes.is_empty() {
+        sql.push(".param = ").text(code);
+    } else {
+        sql.push(".param IN ").list(
+            std::iter::once(code)
+                .chain(part_codes.iter().map(String::as_str))
+                .map(|c| Bind::Text(c.to_owned())),
+        );
+    }
 }
 
 /// Token-like matching on a (system, code) column pair.

@@ -219,9 +219,9 @@ fn sort_expr(
                 .push(table(t)?)
                 .push(" y WHERE y.res_pk = ")
                 .push(r)
-                .push(".res_pk AND y.param = ")
-                .text(key.code.as_str())
-                .push(")");
+                .push(".res_pk AND y");
+            super::compile::param_test(&mut sql, &key.code, &key.part_codes);
+            sql.push(")");
             (kind, sql)
         }
     };
