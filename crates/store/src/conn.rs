@@ -127,9 +127,12 @@ impl ConnectionManager {
         match &self.target {
             Target::Sqlite(path) => {
                 let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
-                // Memory: a page cache of 8 MiB per connection (16 connections and the writer
-                // would hold over 1 GiB at 64 MiB each), and no mmap: every connection maps the
-                // file on its own, which the benchmark saw as a resident set past 1 GB.
+                // Memory: a page cache of 2 MiB per connection (the writer sets its own, 8 MiB
+                // by default): the 16 pooled readers each cache the same hot pages, and at 8 MiB
+                // they took the benchmark's search and mixed loads to 113 and 175-260 MB (98 and
+                // 175 MB at 2 MiB, searches within noise; docs/benchmarks.md, session 9); a miss
+                // is a read from the OS page cache. No mmap: every connection maps the file on
+                // its own, which the benchmark saw as a resident set past 1 GB.
                 // PRAGMA takes no bound parameters; the values are integers and keywords from
                 // our own configuration, never from a request. busy_timeout first, so that
                 // switching to WAL waits for other connections instead of failing.
@@ -144,7 +147,7 @@ impl ConnectionManager {
                      PRAGMA synchronous = {sync};\
                      PRAGMA foreign_keys = ON;\
                      PRAGMA temp_store = MEMORY;\
-                     PRAGMA cache_size = -8192;\
+                     PRAGMA cache_size = -2048;\
                      PRAGMA mmap_size = 0;"
                 ))?;
                 Ok(DbConn::Sqlite(c))

@@ -30,7 +30,7 @@ pub struct StoreOptions {
     /// SQLite: let concurrent writes share one commit (see `writer.rs`). Off: every write
     /// commits (and with `synchronous=FULL`, fsyncs) on its own.
     pub group_commit: bool,
-    /// SQLite: the page cache of the writer's connection in MiB (readers keep 8). A bulk
+    /// SQLite: the page cache of the writer's connection in MiB (readers keep 2). A bulk
     /// import gives it more, so that its large transactions spill fewer pages midway and
     /// re-read fewer index pages.
     pub writer_cache_mib: u32,
