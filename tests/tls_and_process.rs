@@ -275,6 +275,34 @@ fn sigterm_exits_zero(s: &Server) {
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
 
+/// The `MALLOC_ARENA_MAX` the serving process (by its id) runs with, if any.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn arena_max_of(s: &Server) -> Option<String> {
+    let environ = std::fs::read(format!("/proc/{}/environ", s.pid())).unwrap();
+    environ
+        .split(|b| *b == 0)
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .find_map(|v| v.strip_prefix("MALLOC_ARENA_MAX=").map(str::to_owned))
+}
+
+/// `serve` restarts itself once, in the same process, with glibc's malloc arenas limited to
+/// one per core (resident memory under load; src/main.rs), and keeps an operator's own value.
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn serve_limits_malloc_arenas_unless_told_otherwise() {
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let s = Server::start(Options::new(Backend::Sqlite)).unwrap();
+    s.get("/healthz").assert_status(200);
+    let inherited = std::env::var("MALLOC_ARENA_MAX").ok();
+    assert_eq!(
+        arena_max_of(&s),
+        Some(inherited.unwrap_or_else(|| cores.to_string()))
+    );
+    let s = Server::start(Options::new(Backend::Sqlite).env("MALLOC_ARENA_MAX", "7")).unwrap();
+    s.get("/healthz").assert_status(200);
+    assert_eq!(arena_max_of(&s).as_deref(), Some("7"));
+}
+
 #[test]
 fn sigint_exits_zero() {
     let mut s = Server::sqlite();

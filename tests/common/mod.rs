@@ -72,6 +72,8 @@ pub struct Options {
     pub tls: bool,
     /// An existing database (e.g. the one a stopped server used) instead of a fresh one.
     pub database_url: Option<String>,
+    /// Extra environment variables for the process.
+    pub env: Vec<(String, String)>,
 }
 
 impl Options {
@@ -82,7 +84,13 @@ impl Options {
             listen: "127.0.0.1:0".into(),
             tls: false,
             database_url: None,
+            env: Vec::new(),
         }
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     pub fn arg(mut self, a: &str) -> Self {
@@ -218,6 +226,7 @@ impl Server {
             .env_remove("CUSTODIAN_LISTEN")
             .env_remove("CUSTODIAN_DATABASE_URL")
             .env("RUST_LOG", "info")
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log_path).unwrap());
