@@ -421,7 +421,7 @@ mod tests {
         let mut writer = Writer::new(manager.clone(), true, 64).connect().unwrap();
         assert_eq!(size(&mut writer), -64 * 1024);
         let mut reader = manager.establish_sqlite().unwrap();
-        assert_eq!(size(&mut reader), -8 * 1024);
+        assert_eq!(size(&mut reader), -2 * 1024);
     }
 
     /// A full disk in a statement without a statement journal makes SQLite roll the whole
