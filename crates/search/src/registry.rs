@@ -312,10 +312,13 @@ fn share_identical_rows(params: &mut BTreeMap<String, SearchParamDef>) {
 /// Sets `parts` of each string parameter whose HumanName/Address parts are another string
 /// parameter's own rows (that one's expression is this one's plus `.field`).
 fn share_part_rows(params: &mut BTreeMap<String, SearchParamDef>) {
+    // Plain paths only: with a union (`|`) "the other's expression plus `.field`" would not
+    // mean "a part of each of this one's values".
     let owners: Vec<(String, String)> = params
         .values()
         .filter(|d| d.param_type == SearchParamType::String && d.index_code == d.code)
         .filter_map(|d| Some((d.code.clone(), d.expression.clone()?)))
+        .filter(|(_, expression)| !expression.contains('|'))
         .collect();
     for (code, expression) in &owners {
         let parts: Vec<(String, String)> = owners

@@ -8,7 +8,7 @@
 //! their own source type, so each needs only one type that accepts it; `_elements` likewise
 //! per element.
 
-use super::ast::{Handling, IgnoredParam, SearchQuery};
+use super::ast::{Filter, Handling, IgnoredParam, SearchQuery};
 use super::error::QueryError;
 use super::{parse_query_with, NON_SEARCH};
 use crate::registry::Registry;
@@ -88,6 +88,12 @@ where
         }
     }
     ignored.append(&mut query.ignored);
+    for t in types.iter().skip(1) {
+        let together = query_pairs.iter().filter_map(|i| pairs.get(*i));
+        if let Ok(other) = parse_query_with(registry, t, together.cloned(), handling) {
+            merge_part_codes(&mut query, &other);
+        }
+    }
     query.ignored = ignored;
     query.includes = includes.0;
     query.revincludes = includes.1;
@@ -125,6 +131,41 @@ fn requested_types(served: &[&str], pairs: &[(String, String)]) -> Result<Vec<St
     Ok(types)
 }
 
+/// The query with its conditions' and sort keys' `part_codes` left out. Those differ by type
+/// where one type has parameters for a HumanName's or Address's parts and another has not
+/// (Patient's `name` reads `family`'s and `given`'s rows, RelatedPerson's has only its own):
+/// the parameter still means the same, and the system search reads the union.
+fn without_part_codes(mut q: SearchQuery) -> SearchQuery {
+    for f in &mut q.filters {
+        if let Filter::Condition(c) = f {
+            c.part_codes.clear();
+        }
+    }
+    for k in &mut q.sort {
+        k.part_codes.clear();
+    }
+    q
+}
+
+/// Adds `other`'s `part_codes` (the same parameters parsed for another type) to `query`'s.
+fn merge_part_codes(query: &mut SearchQuery, other: &SearchQuery) {
+    fn union(into: &mut Vec<String>, from: &[String]) {
+        for code in from {
+            if !into.contains(code) {
+                into.push(code.clone());
+            }
+        }
+    }
+    for (f, o) in query.filters.iter_mut().zip(&other.filters) {
+        if let (Filter::Condition(c), Filter::Condition(oc)) = (f, o) {
+            union(&mut c.part_codes, &oc.part_codes);
+        }
+    }
+    for (k, o) in query.sort.iter_mut().zip(&other.sort) {
+        union(&mut k.part_codes, &o.part_codes);
+    }
+}
+
 /// `name=value` parsed alone for every type: it must parse and mean the same for each.
 fn common_to_all(
     registry: &Registry,
@@ -134,7 +175,12 @@ fn common_to_all(
 ) -> Result<(), QueryError> {
     let mut first: Option<(&str, SearchQuery)> = None;
     for t in types {
-        let mut q = parse_query_with(registry, t, [(name, value)], Handling::Strict)?;
+        let mut q = without_part_codes(parse_query_with(
+            registry,
+            t,
+            [(name, value)],
+            Handling::Strict,
+        )?);
         q.resource_type.clear();
         match &first {
             None => first = Some((t, q)),
@@ -232,6 +278,30 @@ mod tests {
             q.to_query_string(),
             "_type=Condition,Encounter&_type=Condition"
         );
+        Ok(())
+    }
+
+    /// `name` reads `family`'s and `given`'s rows on Patient but has only its own on
+    /// RelatedPerson: still one parameter, reading the union (and sorted by it).
+    #[test]
+    fn name_parts_differ_by_type_and_are_read_together() -> Result<(), QueryError> {
+        let registry = registry().map_err(|e| QueryError::NotSupported {
+            param: String::new(),
+            reason: e.to_string(),
+        })?;
+        let q = parse_system_query_with(
+            registry,
+            &["RelatedPerson", "Patient"],
+            [("name", "ngata"), ("_sort", "name")],
+            Handling::Strict,
+        )?;
+        assert_eq!(q.types(), ["RelatedPerson", "Patient"]);
+        let Some(Filter::Condition(c)) = q.filters.first() else {
+            panic!("{q:?}");
+        };
+        assert_eq!(c.code, "name");
+        assert_eq!(c.part_codes, ["family", "given"]);
+        assert_eq!(q.sort[0].part_codes, ["family", "given"]);
         Ok(())
     }
 

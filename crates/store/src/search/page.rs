@@ -473,10 +473,12 @@ impl Cursor {
 
 /// FNV-1a of the query's types, filters and sort: a cursor only continues the query it came from.
 fn fingerprint(query: &SearchQuery) -> String {
+    // Empty `part_codes` are left out, so that cursors issued before they existed still work.
     let mut text = format!(
         "{}|{:?}|{:?}",
         query.resource_type, query.filters, query.sort
-    );
+    )
+    .replace(", part_codes: []", "");
     // Only system searches carry their types: a type search's cursors stay as they were.
     if query.is_system() {
         text.push_str(&format!("|{:?}", query.system_types));
