@@ -301,6 +301,13 @@ fn serve_limits_malloc_arenas_unless_told_otherwise() {
     let s = Server::start(Options::new(Backend::Sqlite).env("MALLOC_ARENA_MAX", "7")).unwrap();
     s.get("/healthz").assert_status(200);
     assert_eq!(arena_max_of(&s).as_deref(), Some("7"));
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let tunables = "glibc.malloc.arena_max=3";
+        let s =
+            Server::start(Options::new(Backend::Sqlite).env("GLIBC_TUNABLES", tunables)).unwrap();
+        s.get("/healthz").assert_status(200);
+        assert_eq!(arena_max_of(&s), None);
+    }
 }
 
 #[test]

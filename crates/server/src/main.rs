@@ -39,22 +39,45 @@ fn main() -> ExitCode {
 /// per core every workload stayed under 140 MB (issue 4 asks for 150), for 10-15 % fewer
 /// Bundles per second; two per core kept the Bundle rate and peaked at 144-150 MB
 /// (docs/configuration.md). glibc reads the limit only from the environment when the process
-/// starts, so `serve` starts itself again, once, with `MALLOC_ARENA_MAX` at one per core,
-/// unless the variable is set already (an operator's own value is kept). Same process id,
-/// same arguments; if the restart cannot happen, the server runs with glibc's default.
+/// starts, so `serve` starts itself again, once, with `MALLOC_ARENA_MAX` at one per core.
+///
+/// Not when the operator chose (`MALLOC_ARENA_MAX`, or `arena_max` in `GLIBC_TUNABLES`), not
+/// twice (`CUSTODIAN_REEXEC` marks the second start, whatever glibc does with its own
+/// variables), and not when the running image is not this program (started through the
+/// dynamic loader). `/proc/self/exe` is the running image even after an upgrade replaced the
+/// file. Same process id, arguments and `argv[0]`; if the exec fails, the server runs with
+/// glibc's default.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
     use std::os::unix::process::CommandExt;
-    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+    const MARK: &str = "CUSTODIAN_REEXEC";
+    let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some()
+        || tunables.contains("arena_max")
+        || std::env::var_os(MARK).is_some()
+    {
         return;
     }
-    let Ok(exe) = std::env::current_exe() else {
+    let mut args = std::env::args_os();
+    let Some(arg0) = args.next() else {
         return;
     };
+    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let program = name(std::path::Path::new(&arg0));
+    // The link reads `<path> (deleted)` once an upgrade has replaced the file.
+    let image = std::env::current_exe()
+        .ok()
+        .and_then(|p| name(&p))
+        .map(|n| n.trim_end_matches(" (deleted)").to_owned());
+    if program.is_none() || program != image {
+        return;
+    }
     let arenas = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let error = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
+    let error = std::process::Command::new("/proc/self/exe")
+        .arg0(&arg0)
+        .args(args)
         .env("MALLOC_ARENA_MAX", arenas.to_string())
+        .env(MARK, "1")
         .exec();
     tracing::warn!(
         "could not restart with MALLOC_ARENA_MAX={arenas} ({error}); glibc's default applies"
