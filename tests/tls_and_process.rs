@@ -286,7 +286,7 @@ fn arena_max_of(s: &Server) -> Option<String> {
 }
 
 /// `serve` restarts itself once, in the same process, with glibc's malloc arenas limited to
-/// one per core (resident memory under load; src/main.rs), and keeps an operator's own value.
+/// two per core (resident memory under load; src/main.rs), and keeps an operator's own value.
 #[test]
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn serve_limits_malloc_arenas_unless_told_otherwise() {
@@ -296,7 +296,7 @@ fn serve_limits_malloc_arenas_unless_told_otherwise() {
     let inherited = std::env::var("MALLOC_ARENA_MAX").ok();
     assert_eq!(
         arena_max_of(&s),
-        Some(inherited.unwrap_or_else(|| cores.to_string()))
+        Some(inherited.unwrap_or_else(|| (2 * cores).to_string()))
     );
     let s = Server::start(Options::new(Backend::Sqlite).env("MALLOC_ARENA_MAX", "7")).unwrap();
     s.get("/healthz").assert_status(200);

@@ -35,11 +35,11 @@ fn main() -> ExitCode {
 
 /// glibc gives threads that allocate at the same time arenas of their own, up to eight per
 /// core, and a busy server's blocking threads keep them all resident: in the benchmark at 64
-/// connections Bundles peaked at 141-176 MB and the mixed load at 175-260 MB. With one arena
-/// per core every workload stayed under 140 MB (issue 4 asks for 150), for 10-15 % fewer
-/// Bundles per second; two per core kept the Bundle rate and peaked at 144-150 MB
+/// connections Bundles peaked at 141-176 MB and the mixed load at 175-260 MB. With two arenas
+/// per core: 113-144 MB and 150 MB, at the same Bundle and search rates; with one per core
+/// under 140 MB, but 10-15 % fewer Bundles and 20 % fewer searches per second
 /// (docs/configuration.md). glibc reads the limit only from the environment when the process
-/// starts, so `serve` starts itself again, once, with `MALLOC_ARENA_MAX` at one per core.
+/// starts, so `serve` starts itself again, once, with `MALLOC_ARENA_MAX` at two per core.
 ///
 /// Not when the operator chose (`MALLOC_ARENA_MAX`, or `arena_max` in `GLIBC_TUNABLES`), not
 /// twice (`CUSTODIAN_REEXEC` marks the second start, whatever glibc does with its own
@@ -72,7 +72,7 @@ fn limit_malloc_arenas() {
     if program.is_none() || program != image {
         return;
     }
-    let arenas = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let arenas = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
     let error = std::process::Command::new("/proc/self/exe")
         .arg0(&arg0)
         .args(args)
