@@ -2184,6 +2184,45 @@ fn contained_resources(db: &TestDb) {
         "e3",
         json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}}),
     );
+    // Stored before contained resources were indexed (an older version's extraction): found
+    // once `reindex` has run, and a second reindex keeps the same rows in place.
+    put(
+        &s,
+        "Encounter",
+        "e-old",
+        json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+               "contained": [patient("old", "Oldstored", "female")]}),
+    );
+    assert_eq!(
+        addressed(&s, "Patient", "family=oldstored&_contained=true"),
+        Vec::<String>::new()
+    );
+    let today = |text: &str| -> Result<custodian_search::index::ResourceIndex, BoxError> {
+        let value: Value = serde_json::from_str(text)?;
+        Ok(custodian_search::extract::extract_stored(
+            custodian_search::registry::registry()?,
+            "Encounter",
+            &value,
+            &["Patient", "Encounter", "Condition"],
+        ))
+    };
+    for _ in 0..2 {
+        s.reindex("Encounter", today, |_| {}).unwrap();
+        assert_eq!(
+            addressed(
+                &s,
+                "Patient",
+                "family=oldstored&_contained=true&_containedType=contained"
+            ),
+            ["Encounter/e-old#old"]
+        );
+    }
+    put_with_contained(
+        &s,
+        "Encounter",
+        "e-old",
+        json!({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}}),
+    );
     // Nothing of them is left behind: only e2's contained Condition has a row.
     let left: i64 = s
         .count(&q("Condition", "_contained=true&_containedType=contained"))
