@@ -2351,6 +2351,9 @@ fn contained_resources_on_request(s: &Server) {
     let e = stored["id"].as_str().unwrap().to_owned();
 
     assert_eq!(count(s, "Patient?family=kontainedfam"), 0);
+    // A chain follows `#p1` into the Encounter's own contained Patient.
+    let chained = search_ids(s, "Encounter?subject:Patient.family=kontainedfam");
+    assert_eq!(chained, std::slice::from_ref(&e));
     let containers = search_all(s, "Patient?family=kontainedfam&_contained=true");
     assert_eq!(containers.len(), 1);
     assert_eq!(containers[0]["resourceType"], "Encounter");

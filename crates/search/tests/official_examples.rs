@@ -74,7 +74,8 @@ fn every_expression_evaluates_on_every_official_example() {
             let mut out = Vec::new();
             extract_param(def, r, &mut out);
             entries += out.len();
-            // References to contained resources and display-only references are not indexed.
+            // Display-only references are not indexed, nor `#id` references when the example
+            // has no contained resource of that id.
             let unindexable = |i: &Item<'_>| match i {
                 Item::Node { value, .. } => {
                     def.param_type == SearchParamType::Reference

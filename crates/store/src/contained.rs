@@ -13,9 +13,10 @@
 //! new ones get rows, dropped ones lose theirs. The container's `index_mask` says whether it
 //! has any, so a resource without contained resources pays no lookup.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use custodian_search::index::ResourceIndex;
+use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
 use diesel::prelude::*;
 
 use crate::batch::PG_CHUNK;
@@ -26,6 +27,32 @@ use crate::tx::{on_conn, TxConn};
 /// The `resources.resource_type` of contained resources of type `resource_type`.
 pub fn row_type(resource_type: &str) -> String {
     format!("#{resource_type}")
+}
+
+/// `entries` with each reference to a contained resource (target `#Type`, `#id`, as
+/// extraction leaves it) pointing at that resource's row (`resource_type/id#id`), so that a
+/// chain finds it like any target (`search/compile.rs`). Borrowed when there is none.
+pub(crate) fn local_targets<'a>(
+    entries: &'a [IndexEntry],
+    resource_type: &str,
+    id: &str,
+) -> Cow<'a, [IndexEntry]> {
+    let local = |e: &IndexEntry| matches!(&e.value, IndexValue::Reference { target_id: Some(t), .. } if t.starts_with('#'));
+    if !entries.iter().any(local) {
+        return Cow::Borrowed(entries);
+    }
+    let mut owned = entries.to_vec();
+    for e in owned.iter_mut() {
+        if let IndexValue::Reference {
+            target_id: Some(t), ..
+        } = &mut e.value
+        {
+            if t.starts_with('#') {
+                *t = format!("{resource_type}/{id}{t}");
+            }
+        }
+    }
+    Cow::Owned(owned)
 }
 
 /// A contained resource's row, read back: its own type and id, and its container's.

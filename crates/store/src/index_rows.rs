@@ -360,15 +360,18 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Insert the index rows of one resource (not those of its contained resources:
-/// `contained::insert`).
+/// Insert the index rows of resource `resource_type/id` (not those of its contained
+/// resources: `contained::sync`), its references to contained resources completed
+/// (`contained::local_targets`).
 pub(crate) fn insert(
     conn: &mut TxConn<'_>,
     res_pk: i64,
     resource_type: &str,
+    id: &str,
     index: &ResourceIndex,
 ) -> QueryResult<()> {
-    insert_entries(conn, res_pk, resource_type, &index.entries)
+    let entries = crate::contained::local_targets(&index.entries, resource_type, id);
+    insert_entries(conn, res_pk, resource_type, &entries)
 }
 
 /// Insert `entries` as the index rows of `res_pk`.
@@ -395,14 +398,21 @@ pub(crate) fn insert_many_entries<'a>(
     rows.write(conn)
 }
 
-/// Insert the index rows of many resources (not those of their contained resources).
+/// Insert the index rows of many resources, given as (res_pk, type, id, index), as `insert`
+/// does for one.
 pub(crate) fn insert_many<'a>(
     conn: &mut TxConn<'_>,
-    items: impl Iterator<Item = (i64, &'a str, &'a ResourceIndex)>,
+    items: impl Iterator<Item = (i64, &'a str, &'a str, &'a ResourceIndex)>,
 ) -> QueryResult<()> {
+    let items: Vec<(i64, &str, std::borrow::Cow<'_, [IndexEntry]>)> = items
+        .map(|(res_pk, resource_type, id, index)| {
+            let entries = crate::contained::local_targets(&index.entries, resource_type, id);
+            (res_pk, resource_type, entries)
+        })
+        .collect();
     let mut rows = Rows::default();
-    for (res_pk, resource_type, index) in items {
-        rows.add(res_pk, resource_type, &index.entries);
+    for (res_pk, resource_type, entries) in &items {
+        rows.add(*res_pk, resource_type, entries);
     }
     rows.write(conn)
 }

@@ -66,7 +66,7 @@ impl Tx<'_> {
             })?;
             let mask = index_rows::mask(&index);
             index_rows::delete(&mut self.conn, res_pk, old_mask)?;
-            index_rows::insert(&mut self.conn, res_pk, resource_type, &index)?;
+            index_rows::insert(&mut self.conn, res_pk, resource_type, &id, &index)?;
             let container = Container {
                 res_pk,
                 resource_type,

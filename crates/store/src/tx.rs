@@ -597,7 +597,7 @@ impl<'c> Tx<'c> {
             pks.iter()
                 .zip(&created)
                 .zip(&indexes)
-                .map(|((pk, r), i)| (*pk, r.resource_type.as_str(), *i)),
+                .map(|((pk, r), i)| (*pk, r.resource_type.as_str(), r.id.as_str(), *i)),
         )?;
         for ((pk, r), i) in pks.iter().zip(&created).zip(&indexes) {
             let container = Container {
@@ -770,7 +770,7 @@ impl<'c> Tx<'c> {
         self.insert_version(resource_type, id, version, last_updated, Some(&body), &cur)?;
         self.move_current(&cur, version, last_updated, false, mask)?;
         index_rows::delete(&mut self.conn, cur.res_pk, cur.index_mask)?;
-        index_rows::insert(&mut self.conn, cur.res_pk, resource_type, index)?;
+        index_rows::insert(&mut self.conn, cur.res_pk, resource_type, id, index)?;
         let container = Container {
             res_pk: cur.res_pk,
             resource_type,
@@ -935,7 +935,7 @@ impl<'c> Tx<'c> {
                 e.into()
             }
         })?;
-        index_rows::insert(&mut self.conn, res_pk, resource_type, index)?;
+        index_rows::insert(&mut self.conn, res_pk, resource_type, id, index)?;
         let container = Container {
             res_pk,
             resource_type,

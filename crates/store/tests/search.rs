@@ -2008,6 +2008,32 @@ fn contained_resources(db: &TestDb) {
 
     // Not asked for: only the resources themselves.
     assert_eq!(addressed(&s, "Patient", "family=ngata"), ["Patient/real"]);
+    // Chains follow a reference into the resource's own contained resource, and only there
+    // (c1's `#p1` is not e1's).
+    // e1's subject is its contained Ngata, e2's the Patient/real Ngata.
+    check(
+        &s,
+        "Encounter",
+        "subject:Patient.family=ngata",
+        &["e1", "e2"],
+    );
+    check(
+        &s,
+        "Encounter",
+        "patient.gender=female&status=finished",
+        &["e1"],
+    );
+    check(&s, "Encounter", "patient.family=osei", &[]);
+    check(&s, "Condition", "subject:Patient.gender=male", &["c1"]);
+    check(&s, "Condition", "subject:Patient.gender=female", &[]);
+    check(&s, "Encounter", "subject:missing=false", &["e1", "e2"]);
+    let r = s
+        .search(
+            &q("Encounter", "_id=e1&_include=Encounter:subject"),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!((r.matches.len(), r.included.len()), (1, 0));
     assert_eq!(
         addressed(&s, "Patient", "family=ngata&_contained=false"),
         ["Patient/real"]

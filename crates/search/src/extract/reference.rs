@@ -1,7 +1,9 @@
 //! Reference parameters. `Type/id` (also inside an absolute URL, also with `/_history/v`)
 //! fills type and id; absolute URLs, `urn:` references and canonicals also keep the URL;
-//! `Reference.identifier` fills the identifier pair for `:identifier`. References to contained
-//! resources (`#id`) are not indexed: the contained resource is not a separate target.
+//! `Reference.identifier` fills the identifier pair for `:identifier`. A reference to a
+//! contained resource (`#id`) becomes target type `#Type` (its type in `contained`) and
+//! target id `#id`; the store completes the id to the contained resource's row
+//! (`Encounter/e1#id`), so that chains follow it into the contained resource.
 
 use serde_json::Value;
 
@@ -9,9 +11,9 @@ use super::{str_field, text};
 use crate::fhirpath::{reference_type, Item};
 use crate::index::IndexValue;
 
-pub(super) fn values(item: &Item<'_>, _root: &Value, out: &mut Vec<IndexValue>) {
+pub(super) fn values(item: &Item<'_>, root: &Value, out: &mut Vec<IndexValue>) {
     if let Some(s) = text(item) {
-        if let Some(v) = from_reference(s, None) {
+        if let Some(v) = from_reference(s, None).or_else(|| to_contained(s, root, None)) {
             out.push(v);
         }
         return;
@@ -30,6 +32,7 @@ pub(super) fn values(item: &Item<'_>, _root: &Value, out: &mut Vec<IndexValue>) 
     // `Reference.type` names the target type when the reference string does not.
     let declared_type = str_field(value, "type");
     match str_field(value, "reference") {
+        Some(r) if r.starts_with('#') => out.extend(to_contained(r, root, ident)),
         Some(r) => {
             if let Some(mut v) = from_reference(r, ident) {
                 if let IndexValue::Reference {
@@ -54,6 +57,28 @@ pub(super) fn values(item: &Item<'_>, _root: &Value, out: &mut Vec<IndexValue>) 
             }
         }
     }
+}
+
+/// `#id`: the contained resource `id` of `root`, if it has one with a type.
+fn to_contained(
+    reference: &str,
+    root: &Value,
+    identifier: Option<(Option<&str>, &str)>,
+) -> Option<IndexValue> {
+    let id = reference.strip_prefix('#').filter(|id| !id.is_empty())?;
+    let resource_type = root
+        .get("contained")?
+        .as_array()?
+        .iter()
+        .find(|c| str_field(c, "id") == Some(id))
+        .and_then(|c| str_field(c, "resourceType"))?;
+    Some(IndexValue::Reference {
+        target_type: Some(format!("#{resource_type}")),
+        target_id: Some(reference.to_owned()),
+        url: None,
+        identifier_system: identifier.and_then(|(s, _)| s).map(str::to_owned),
+        identifier_value: identifier.map(|(_, v)| v.to_owned()),
+    })
 }
 
 /// Splits a reference string into type, id and URL.

@@ -556,10 +556,17 @@ fn contained_and_urn_references() {
     let c = json!({"resourceType": "Condition", "id": "c3",
         "contained": [{"resourceType": "Practitioner", "id": "pr"}],
         "asserter": {"reference": "#pr"},
+        "recorder": {"reference": "#missing"},
         "subject": {"reference": "urn:uuid:0b9a2c3e-1111-2222-3333-444455556666"},
         "encounter": {"identifier": {"system": "http://example.org/enc", "value": "E-9"}}});
     let index = extract("Condition", &c).unwrap();
-    assert!(refs(&index, "asserter").is_empty());
+    // A contained target: its type marked `#`, its id completed by the store; a `#id` with
+    // no such contained resource is nothing.
+    assert_eq!(
+        refs(&index, "asserter"),
+        [(Some("#Practitioner"), Some("#pr"), None)]
+    );
+    assert!(refs(&index, "recorder").is_empty());
     assert_eq!(
         refs(&index, "subject"),
         [(

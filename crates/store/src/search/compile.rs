@@ -355,7 +355,15 @@ impl Compiler {
 
     fn chain(&mut self, ch: &Chain, scope: &Scope) -> Result<Pred, StoreError> {
         let c = self.alias("c");
-        let t = Scope::new(self.alias("t"), &ch.target_type);
+        // A chain is evaluated inside contained resources too (search.html): a reference to
+        // one (`#p1`) is stored with target `#Patient` and the contained row's id.
+        let t = Scope {
+            alias: self.alias("t"),
+            types: vec![
+                ch.target_type.clone(),
+                crate::contained::row_type(&ch.target_type),
+            ],
+        };
         let inner = self.nested(&ch.filter, &t)?;
         let mut sql = Sql::default();
         sql.push("SELECT ")
@@ -378,8 +386,8 @@ impl Compiler {
             .text(ch.code.as_str())
             .push(" AND ")
             .push(&c)
-            .push(".target_type = ")
-            .text(ch.target_type.as_str())
+            .push(".target_type")
+            .append(t.type_test())
             .push(" AND ")
             .push(&c)
             .push(".target_id IN (SELECT ")
@@ -388,8 +396,8 @@ impl Compiler {
             .push(&t.alias)
             .push(" WHERE ")
             .push(&t.alias)
-            .push(".resource_type = ")
-            .text(ch.target_type.as_str())
+            .push(".resource_type")
+            .append(t.type_test())
             .push(" AND ")
             .push(&t.alias)
             .push(".deleted = ")
