@@ -220,6 +220,10 @@ fn bad_configuration_is_refused_with_a_message() {
         ),
         (vec!["--max-body-bytes", "10"], "max_body_bytes"),
         (vec!["--base-url", "https://x.org/fhir/"], "trailing slash"),
+        (
+            vec!["--sqlite-reader-cache-mib", "0"],
+            "--sqlite-reader-cache-mib",
+        ),
     ];
     for (extra, expected) in cases {
         let mut args: Vec<&str> = base.to_vec();

@@ -49,6 +49,7 @@ fn open_store_with(args: &DatabaseArgs, options: StoreOptions) -> Result<Store, 
             SyncMode::Full => Synchronous::Full,
             SyncMode::Normal => Synchronous::Normal,
         },
+        reader_cache_mib: args.sqlite_reader_cache_mib,
         ..options
     };
     Store::open(&args.database_url, options).map_err(|e| e.to_string())

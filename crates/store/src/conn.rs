@@ -90,6 +90,8 @@ pub enum Synchronous {
 pub(crate) struct SqliteSettings {
     pub synchronous: Synchronous,
     pub busy_timeout: Duration,
+    /// Page cache of each connection in MiB (the writer then sets its own).
+    pub cache_mib: u32,
 }
 
 /// r2d2 connection manager for both backends.
@@ -127,11 +129,12 @@ impl ConnectionManager {
         match &self.target {
             Target::Sqlite(path) => {
                 let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
-                // Memory: a page cache of 2 MiB per connection (the writer sets its own, 8 MiB
-                // by default): the 16 pooled readers each cache the same hot pages, and at 8 MiB
-                // they took the benchmark's search and mixed loads to 113 and 175-260 MB (98 and
-                // 175 MB at 2 MiB, searches within noise; docs/benchmarks.md, session 9); a miss
-                // is a read from the OS page cache. No mmap: every connection maps the file on
+                // Memory: a page cache of `cache_mib` (2 MiB by default) per connection (the
+                // writer sets its own, 8 MiB by default): the 16 pooled readers each cache the
+                // same hot pages, and at 8 MiB they took the benchmark's search and mixed loads
+                // to 113 and 175-260 MB (98 and 175 MB at 2 MiB, searches within noise; a large
+                // `_has` 1.5 ms slower; docs/benchmarks.md, session 9); a miss is a read from
+                // the OS page cache. No mmap: every connection maps the file on
                 // its own, which the benchmark saw as a resident set past 1 GB.
                 // PRAGMA takes no bound parameters; the values are integers and keywords from
                 // our own configuration, never from a request. busy_timeout first, so that
@@ -141,13 +144,14 @@ impl ConnectionManager {
                     Synchronous::Normal => "NORMAL",
                 };
                 let busy_ms = self.sqlite.busy_timeout.as_millis().min(i32::MAX as u128);
+                let cache_kib = i64::from(self.sqlite.cache_mib.max(1)) * 1024;
                 c.batch_execute(&format!(
                     "PRAGMA busy_timeout = {busy_ms};\
                      PRAGMA journal_mode = WAL;\
                      PRAGMA synchronous = {sync};\
                      PRAGMA foreign_keys = ON;\
                      PRAGMA temp_store = MEMORY;\
-                     PRAGMA cache_size = -2048;\
+                     PRAGMA cache_size = -{cache_kib};\
                      PRAGMA mmap_size = 0;"
                 ))?;
                 Ok(DbConn::Sqlite(c))

@@ -410,6 +410,7 @@ mod tests {
             SqliteSettings {
                 synchronous: Synchronous::Full,
                 busy_timeout: Duration::from_secs(1),
+                cache_mib: 2,
             },
         );
         let size = |conn: &mut SqliteConnection| {
