@@ -14,7 +14,7 @@
 //! has any, so a resource without contained resources pays no lookup.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
 use diesel::prelude::*;
@@ -79,7 +79,8 @@ impl<'a> ContainedRow<'a> {
     }
 }
 
-/// The current version of a resource whose contained resources are being indexed.
+/// The current version of a resource whose index rows (and its contained resources') are
+/// being written.
 pub(crate) struct Container<'a> {
     pub res_pk: i64,
     pub resource_type: &'a str,
@@ -138,19 +139,19 @@ pub(crate) fn sync(
             (row_type(&c.resource_type), id)
         })
         .collect();
-    let mut kept: HashMap<(&str, &str), i64> = HashMap::new();
-    let wanted_keys: HashSet<(&str, &str)> = wanted
+    // Rows that stay are taken out of `existing_by_key`; what is left there goes.
+    let mut existing_by_key: HashMap<(&str, &str), i64> = existing
         .iter()
-        .map(|(t, id)| (t.as_str(), id.as_str()))
+        .map(|(pk, t, id, _)| ((t.as_str(), id.as_str()), *pk))
         .collect();
-    let mut gone = Vec::new();
-    for (pk, t, id, _) in &existing {
-        if wanted_keys.contains(&(t.as_str(), id.as_str())) {
-            kept.insert((t.as_str(), id.as_str()), *pk);
-        } else {
-            gone.push(*pk);
-        }
-    }
+    let kept: HashMap<(&str, &str), i64> = wanted
+        .iter()
+        .filter_map(|(t, id)| {
+            let key = (t.as_str(), id.as_str());
+            existing_by_key.remove(&key).map(|pk| (key, pk))
+        })
+        .collect();
+    let gone: Vec<i64> = existing_by_key.into_values().collect();
     for chunk in gone.chunks(PG_CHUNK) {
         on_conn!(conn, |c| diesel::delete(
             resources::table.filter(resources::res_pk.eq_any(chunk))

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
 
 use crate::batch::{fixed_row, insert_sqlite, PG_CHUNK};
 
+use crate::contained::Container;
 use crate::schema::{
     idx_date, idx_number, idx_quantity, idx_reference, idx_string, idx_token, idx_uri,
 };
@@ -417,37 +418,49 @@ pub(crate) fn insert_many<'a>(
     rows.write(conn)
 }
 
+/// Runs `$delete` on each index table named in `$mask`, with `$t` that table's schema module
+/// (every one has `table` and `res_pk`).
+macro_rules! for_tables_in {
+    ($mask:expr, |$t:ident| $delete:expr) => {{
+        if $mask & STRING != 0 {
+            use crate::schema::idx_string as $t;
+            $delete;
+        }
+        if $mask & TOKEN != 0 {
+            use crate::schema::idx_token as $t;
+            $delete;
+        }
+        if $mask & DATE != 0 {
+            use crate::schema::idx_date as $t;
+            $delete;
+        }
+        if $mask & REFERENCE != 0 {
+            use crate::schema::idx_reference as $t;
+            $delete;
+        }
+        if $mask & QUANTITY != 0 {
+            use crate::schema::idx_quantity as $t;
+            $delete;
+        }
+        if $mask & NUMBER != 0 {
+            use crate::schema::idx_number as $t;
+            $delete;
+        }
+        if $mask & URI != 0 {
+            use crate::schema::idx_uri as $t;
+            $delete;
+        }
+    }};
+}
+
 /// Remove every index row of several resources from the tables named in `mask`.
 pub(crate) fn delete_many(conn: &mut TxConn<'_>, pks: &[i64], mask: i64) -> QueryResult<()> {
     for chunk in pks.chunks(PG_CHUNK) {
         on_conn!(conn, |c| {
-            if mask & STRING != 0 {
-                diesel::delete(idx_string::table.filter(idx_string::res_pk.eq_any(chunk)))
-                    .execute(c)?;
-            }
-            if mask & TOKEN != 0 {
-                diesel::delete(idx_token::table.filter(idx_token::res_pk.eq_any(chunk)))
-                    .execute(c)?;
-            }
-            if mask & DATE != 0 {
-                diesel::delete(idx_date::table.filter(idx_date::res_pk.eq_any(chunk)))
-                    .execute(c)?;
-            }
-            if mask & REFERENCE != 0 {
-                diesel::delete(idx_reference::table.filter(idx_reference::res_pk.eq_any(chunk)))
-                    .execute(c)?;
-            }
-            if mask & QUANTITY != 0 {
-                diesel::delete(idx_quantity::table.filter(idx_quantity::res_pk.eq_any(chunk)))
-                    .execute(c)?;
-            }
-            if mask & NUMBER != 0 {
-                diesel::delete(idx_number::table.filter(idx_number::res_pk.eq_any(chunk)))
-                    .execute(c)?;
-            }
-            if mask & URI != 0 {
-                diesel::delete(idx_uri::table.filter(idx_uri::res_pk.eq_any(chunk))).execute(c)?;
-            }
+            for_tables_in!(mask, |t| diesel::delete(
+                t::table.filter(t::res_pk.eq_any(chunk))
+            )
+            .execute(c)?);
             Ok::<_, diesel::result::Error>(())
         })?;
     }
@@ -460,29 +473,24 @@ pub(crate) fn delete_many(conn: &mut TxConn<'_>, pks: &[i64], mask: i64) -> Quer
 /// `IN` list.
 pub(crate) fn delete(conn: &mut TxConn<'_>, res_pk: i64, mask: i64) -> QueryResult<()> {
     on_conn!(conn, |c| {
-        if mask & STRING != 0 {
-            diesel::delete(idx_string::table.filter(idx_string::res_pk.eq(res_pk))).execute(c)?;
-        }
-        if mask & TOKEN != 0 {
-            diesel::delete(idx_token::table.filter(idx_token::res_pk.eq(res_pk))).execute(c)?;
-        }
-        if mask & DATE != 0 {
-            diesel::delete(idx_date::table.filter(idx_date::res_pk.eq(res_pk))).execute(c)?;
-        }
-        if mask & REFERENCE != 0 {
-            diesel::delete(idx_reference::table.filter(idx_reference::res_pk.eq(res_pk)))
-                .execute(c)?;
-        }
-        if mask & QUANTITY != 0 {
-            diesel::delete(idx_quantity::table.filter(idx_quantity::res_pk.eq(res_pk)))
-                .execute(c)?;
-        }
-        if mask & NUMBER != 0 {
-            diesel::delete(idx_number::table.filter(idx_number::res_pk.eq(res_pk))).execute(c)?;
-        }
-        if mask & URI != 0 {
-            diesel::delete(idx_uri::table.filter(idx_uri::res_pk.eq(res_pk))).execute(c)?;
-        }
+        for_tables_in!(mask, |t| diesel::delete(
+            t::table.filter(t::res_pk.eq(res_pk))
+        )
+        .execute(c)?);
         Ok(())
     })
+}
+
+/// Replaces the index rows of `row`'s resource (those `previous_mask` names: 0 for a new
+/// resource) with `index`'s, its contained resources' rows included: what every single
+/// write and a reindex do.
+pub(crate) fn replace(
+    conn: &mut TxConn<'_>,
+    row: &Container<'_>,
+    index: &ResourceIndex,
+    previous_mask: i64,
+) -> QueryResult<()> {
+    delete(conn, row.res_pk, previous_mask)?;
+    insert(conn, row.res_pk, row.resource_type, row.id, index)?;
+    crate::contained::sync(conn, row, index, previous_mask)
 }

@@ -6,7 +6,7 @@
 use custodian_search::index::ResourceIndex;
 use diesel::prelude::*;
 
-use crate::contained::{self, Container};
+use crate::contained::Container;
 use crate::error::{BoxError, StoreError};
 use crate::index_rows;
 use crate::schema::{resource_versions as rv, resources};
@@ -65,16 +65,14 @@ impl Tx<'_> {
                 StoreError::Render(format!("{resource_type}/{id} (res_pk {res_pk}): {e}").into())
             })?;
             let mask = index_rows::mask(&index);
-            index_rows::delete(&mut self.conn, res_pk, old_mask)?;
-            index_rows::insert(&mut self.conn, res_pk, resource_type, &id, &index)?;
-            let container = Container {
+            let row = Container {
                 res_pk,
                 resource_type,
                 id: &id,
                 version,
                 last_updated,
             };
-            contained::sync(&mut self.conn, &container, &index, old_mask)?;
+            index_rows::replace(&mut self.conn, &row, &index, old_mask)?;
             if mask != old_mask {
                 on_conn!(&mut self.conn, |c| diesel::update(
                     resources::table.filter(resources::res_pk.eq(res_pk))

@@ -769,16 +769,14 @@ impl<'c> Tx<'c> {
         let mask = index_rows::mask(index);
         self.insert_version(resource_type, id, version, last_updated, Some(&body), &cur)?;
         self.move_current(&cur, version, last_updated, false, mask)?;
-        index_rows::delete(&mut self.conn, cur.res_pk, cur.index_mask)?;
-        index_rows::insert(&mut self.conn, cur.res_pk, resource_type, id, index)?;
-        let container = Container {
+        let row = Container {
             res_pk: cur.res_pk,
             resource_type,
             id,
             version,
             last_updated,
         };
-        contained::sync(&mut self.conn, &container, index, cur.index_mask)?;
+        index_rows::replace(&mut self.conn, &row, index, cur.index_mask)?;
         self.audit("update", resource_type, id, version, last_updated)?;
         Ok(UpdateOutcome {
             resource: StoredResource {
@@ -821,8 +819,7 @@ impl<'c> Tx<'c> {
         let last_updated = self.write_instant(cur.last_updated + 1)?;
         self.insert_version(resource_type, id, version, last_updated, None, &cur)?;
         self.move_current(&cur, version, last_updated, true, 0)?;
-        index_rows::delete(&mut self.conn, cur.res_pk, cur.index_mask)?;
-        let container = Container {
+        let row = Container {
             res_pk: cur.res_pk,
             resource_type,
             id,
@@ -830,7 +827,7 @@ impl<'c> Tx<'c> {
             last_updated,
         };
         let nothing = ResourceIndex::default();
-        contained::sync(&mut self.conn, &container, &nothing, cur.index_mask)?;
+        index_rows::replace(&mut self.conn, &row, &nothing, cur.index_mask)?;
         self.audit("delete", resource_type, id, version, last_updated)?;
         Ok(DeleteOutcome::Deleted {
             version,
@@ -935,15 +932,14 @@ impl<'c> Tx<'c> {
                 e.into()
             }
         })?;
-        index_rows::insert(&mut self.conn, res_pk, resource_type, id, index)?;
-        let container = Container {
+        let row = Container {
             res_pk,
             resource_type,
             id,
             version: 1,
             last_updated,
         };
-        contained::sync(&mut self.conn, &container, index, 0)?;
+        index_rows::replace(&mut self.conn, &row, index, 0)?;
         // Both ways of creating are a `create` in the audit trail.
         let audit_action = if action == "update-create" {
             "create"

@@ -125,10 +125,8 @@ fn values_of(def: &SearchParamDef, item: &Item<'_>, root: &Value, out: &mut Vec<
     }
 }
 
-/// Whether `field` is a HumanName/Address part string parameters index (registry use).
-pub(crate) fn is_string_part(field: &str) -> bool {
-    string::is_part(field)
-}
+/// Whether a field is a HumanName/Address part string parameters index (registry use).
+pub(crate) use string::is_part as is_string_part;
 
 /// The text of a JSON string node or string item.
 fn text<'i>(item: &'i Item<'_>) -> Option<&'i str> {

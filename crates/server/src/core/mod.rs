@@ -78,6 +78,8 @@ pub struct Fhir {
     started_at: String,
     /// Bundles processed at once (see `bundles/gate.rs`).
     bundle_gate: bundles::gate::Gate,
+    /// The resource types the REST API serves (`supported_types`), listed once.
+    served: Vec<&'static str>,
 }
 
 impl Fhir {
@@ -97,6 +99,11 @@ impl Fhir {
             bundle_gate: bundles::gate::Gate::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()) * 4,
             ),
+            served: custodian_model::MODELLED_RESOURCE_TYPES
+                .iter()
+                .copied()
+                .filter(|t| !NOT_STORED.contains(t))
+                .collect(),
         })
     }
 
@@ -110,11 +117,8 @@ impl Fhir {
     }
 
     /// The resource types the REST API serves.
-    pub fn supported_types(&self) -> impl Iterator<Item = &'static str> {
-        custodian_model::MODELLED_RESOURCE_TYPES
-            .iter()
-            .copied()
-            .filter(|t| !NOT_STORED.contains(t))
+    pub fn supported_types(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.served.iter().copied()
     }
 
     /// Refuses types the server does not serve (404, as http.html asks for unknown types).

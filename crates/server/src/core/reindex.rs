@@ -23,7 +23,6 @@ impl Fhir {
             types.to_vec()
         };
         let registry = self.registry;
-        let served: Vec<&str> = self.supported_types().collect();
         let mut done = Vec::new();
         for t in &types {
             let n = self.store.reindex(
@@ -31,7 +30,10 @@ impl Fhir {
                 |body| {
                     let value: Value = serde_json::from_str(body)?;
                     Ok(custodian_search::extract::extract_stored(
-                        registry, t, &value, &served,
+                        registry,
+                        t,
+                        &value,
+                        &self.served,
                     ))
                 },
                 |n| progress(t, n),

@@ -128,12 +128,11 @@ impl Fhir {
         }
         let value = json::to_value(&resource).map_err(|e| FhirError::Internal(e.to_string()))?;
         let warnings = self.validate_value(&value, scope)?;
-        let served: Vec<&str> = self.supported_types().collect();
         let index = custodian_search::extract::extract_stored(
             self.registry,
             resource_type,
             &value,
-            &served,
+            &self.served,
         );
         Ok(Prepared {
             resource,
@@ -159,10 +158,9 @@ impl Fhir {
         scope: RefScope<'_>,
         entry_resources: bool,
     ) -> Result<Vec<Issue>, FhirError> {
-        let stored: Vec<&str> = self.supported_types().collect();
         let resolver = StoreResolver {
             store: &self.store,
-            stored_types: &stored,
+            stored_types: &self.served,
             scope,
         };
         let options = ValidateOptions::default()
