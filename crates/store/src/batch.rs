@@ -102,8 +102,8 @@ fn insert_in<'r, R: FixedRow, const N: usize>(
 /// `fixed_row!(Row, table type, "table", [column: SqlType, ...])` implements [`FixedRow`]
 /// for a row struct whose fields are named like its columns.
 macro_rules! fixed_row {
-    ($row:ident, $table:ty, $name:literal, [$first:ident: $first_ty:ty $(, $field:ident: $ty:ty)* $(,)?]) => {
-        impl $crate::batch::FixedRow for $row<'_> {
+    ($row:ty, $table:ty, $name:literal, [$first:ident: $first_ty:ty $(, $field:ident: $ty:ty)* $(,)?]) => {
+        impl $crate::batch::FixedRow for $row {
             type Table = $table;
             const TABLE: &'static str = $name;
             const COLUMNS: &'static [&'static str] =

@@ -198,6 +198,14 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
+#[diesel::declare_sql_function]
+extern "SQL" {
+    fn custodian_param_key(
+        resource_type: diesel::sql_types::Text,
+        code: diesel::sql_types::Text,
+    ) -> diesel::sql_types::Integer;
+}
+
 /// Run pending migrations, serialized across processes (SQLite: one IMMEDIATE transaction;
 /// PostgreSQL: a session advisory lock).
 pub(crate) fn run_migrations(conn: &mut DbConn) -> Result<usize, StoreError> {
@@ -206,6 +214,11 @@ pub(crate) fn run_migrations(conn: &mut DbConn) -> Result<usize, StoreError> {
     }
     match conn {
         DbConn::Sqlite(c) => c.immediate_transaction(|c| {
+            // The key of a (type, parameter) pair, for the migration that gave index rows
+            // keys (`param_key.rs`); PostgreSQL's migration defines it in PL/pgSQL.
+            custodian_param_key_utils::register_impl(c, |t: String, code: String| {
+                crate::param_key::param_key(&t, &code)
+            })?;
             c.run_pending_migrations(SQLITE_MIGRATIONS)
                 .map(|v| v.len())
                 .map_err(mig)

@@ -65,16 +65,15 @@ pub(crate) fn mask_of(entries: &[IndexEntry]) -> i64 {
 struct StringRow<'a> {
     res_pk: i64,
     n: i32,
-    resource_type: &'a str,
-    param: &'a str,
+    param_key: i32,
     value_normalized: &'a str,
     value_exact: &'a str,
 }
 fixed_row!(
-    StringRow,
+    StringRow<'_>,
     idx_string::table,
     "idx_string",
-    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, value_normalized: Text, value_exact: Text]
+    [res_pk: BigInt, n: Integer, param_key: Integer, value_normalized: Text, value_exact: Text]
 );
 
 #[derive(Insertable)]
@@ -82,26 +81,24 @@ fixed_row!(
 struct TokenRow<'a> {
     res_pk: i64,
     n: i32,
-    resource_type: &'a str,
-    param: &'a str,
+    param_key: i32,
     system: Option<&'a str>,
     code: Option<&'a str>,
     display: Option<&'a str>,
 }
 fixed_row!(
-    TokenRow,
+    TokenRow<'_>,
     idx_token::table,
     "idx_token",
-    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, system: Nullable<Text>, code: Nullable<Text>, display: Nullable<Text>]
+    [res_pk: BigInt, n: Integer, param_key: Integer, system: Nullable<Text>, code: Nullable<Text>, display: Nullable<Text>]
 );
 
 #[derive(Insertable)]
 #[diesel(table_name = idx_date, treat_none_as_default_value = false)]
-struct DateRow<'a> {
+struct DateRow {
     res_pk: i64,
     n: i32,
-    resource_type: &'a str,
-    param: &'a str,
+    param_key: i32,
     low: i64,
     high: i64,
 }
@@ -109,7 +106,7 @@ fixed_row!(
     DateRow,
     idx_date::table,
     "idx_date",
-    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, low: BigInt, high: BigInt]
+    [res_pk: BigInt, n: Integer, param_key: Integer, low: BigInt, high: BigInt]
 );
 
 #[derive(Insertable)]
@@ -117,8 +114,7 @@ fixed_row!(
 struct ReferenceRow<'a> {
     res_pk: i64,
     n: i32,
-    resource_type: &'a str,
-    param: &'a str,
+    param_key: i32,
     target_type: Option<&'a str>,
     target_id: Option<&'a str>,
     url: Option<&'a str>,
@@ -126,10 +122,10 @@ struct ReferenceRow<'a> {
     identifier_value: Option<&'a str>,
 }
 fixed_row!(
-    ReferenceRow,
+    ReferenceRow<'_>,
     idx_reference::table,
     "idx_reference",
-    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, target_type: Nullable<Text>, target_id: Nullable<Text>, url: Nullable<Text>, identifier_system: Nullable<Text>, identifier_value: Nullable<Text>]
+    [res_pk: BigInt, n: Integer, param_key: Integer, target_type: Nullable<Text>, target_id: Nullable<Text>, url: Nullable<Text>, identifier_system: Nullable<Text>, identifier_value: Nullable<Text>]
 );
 
 #[derive(Insertable)]
@@ -137,8 +133,7 @@ fixed_row!(
 struct QuantityRow<'a> {
     res_pk: i64,
     n: i32,
-    resource_type: &'a str,
-    param: &'a str,
+    param_key: i32,
     value: f64,
     low: f64,
     high: f64,
@@ -147,19 +142,18 @@ struct QuantityRow<'a> {
     unit: Option<&'a str>,
 }
 fixed_row!(
-    QuantityRow,
+    QuantityRow<'_>,
     idx_quantity::table,
     "idx_quantity",
-    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, value: Double, low: Double, high: Double, system: Nullable<Text>, code: Nullable<Text>, unit: Nullable<Text>]
+    [res_pk: BigInt, n: Integer, param_key: Integer, value: Double, low: Double, high: Double, system: Nullable<Text>, code: Nullable<Text>, unit: Nullable<Text>]
 );
 
 #[derive(Insertable)]
 #[diesel(table_name = idx_number, treat_none_as_default_value = false)]
-struct NumberRow<'a> {
+struct NumberRow {
     res_pk: i64,
     n: i32,
-    resource_type: &'a str,
-    param: &'a str,
+    param_key: i32,
     value: f64,
     low: f64,
     high: f64,
@@ -168,7 +162,7 @@ fixed_row!(
     NumberRow,
     idx_number::table,
     "idx_number",
-    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, value: Double, low: Double, high: Double]
+    [res_pk: BigInt, n: Integer, param_key: Integer, value: Double, low: Double, high: Double]
 );
 
 #[derive(Insertable)]
@@ -176,15 +170,14 @@ fixed_row!(
 struct UriRow<'a> {
     res_pk: i64,
     n: i32,
-    resource_type: &'a str,
-    param: &'a str,
+    param_key: i32,
     uri: &'a str,
 }
 fixed_row!(
-    UriRow,
+    UriRow<'_>,
     idx_uri::table,
     "idx_uri",
-    [res_pk: BigInt, n: Integer, resource_type: Text, param: Text, uri: Text]
+    [res_pk: BigInt, n: Integer, param_key: Integer, uri: Text]
 );
 
 struct Counts {
@@ -214,10 +207,10 @@ fn ordinal(len: usize, first: usize) -> i32 {
 struct Rows<'a> {
     string: Vec<StringRow<'a>>,
     token: Vec<TokenRow<'a>>,
-    date: Vec<DateRow<'a>>,
+    date: Vec<DateRow>,
     reference: Vec<ReferenceRow<'a>>,
     quantity: Vec<QuantityRow<'a>>,
-    number: Vec<NumberRow<'a>>,
+    number: Vec<NumberRow>,
     uri: Vec<UriRow<'a>>,
 }
 
@@ -226,13 +219,12 @@ impl<'a> Rows<'a> {
         // `n` numbers one resource's rows within each table: (res_pk, n) is the primary key.
         let first = self.counts();
         for e in entries.iter().filter(|e| is_stored(e)) {
-            let param = e.param.as_str();
+            let param_key = crate::param_key::param_key(resource_type, &e.param);
             match &e.value {
                 IndexValue::String { normalized, exact } => self.string.push(StringRow {
                     res_pk,
                     n: ordinal(self.string.len(), first.string),
-                    resource_type,
-                    param,
+                    param_key,
                     value_normalized: normalized,
                     value_exact: exact,
                 }),
@@ -243,8 +235,7 @@ impl<'a> Rows<'a> {
                 } => self.token.push(TokenRow {
                     res_pk,
                     n: ordinal(self.token.len(), first.token),
-                    resource_type,
-                    param,
+                    param_key,
                     system: system.as_deref(),
                     code: code.as_deref(),
                     display: display.as_deref(),
@@ -252,8 +243,7 @@ impl<'a> Rows<'a> {
                 IndexValue::Date { low, high } => self.date.push(DateRow {
                     res_pk,
                     n: ordinal(self.date.len(), first.date),
-                    resource_type,
-                    param,
+                    param_key,
                     low: *low,
                     high: *high,
                 }),
@@ -266,8 +256,7 @@ impl<'a> Rows<'a> {
                 } => self.reference.push(ReferenceRow {
                     res_pk,
                     n: ordinal(self.reference.len(), first.reference),
-                    resource_type,
-                    param,
+                    param_key,
                     target_type: target_type.as_deref(),
                     target_id: target_id.as_deref(),
                     url: url.as_deref(),
@@ -284,8 +273,7 @@ impl<'a> Rows<'a> {
                 } => self.quantity.push(QuantityRow {
                     res_pk,
                     n: ordinal(self.quantity.len(), first.quantity),
-                    resource_type,
-                    param,
+                    param_key,
                     value: *value,
                     low: *low,
                     high: *high,
@@ -296,8 +284,7 @@ impl<'a> Rows<'a> {
                 IndexValue::Number { value, low, high } => self.number.push(NumberRow {
                     res_pk,
                     n: ordinal(self.number.len(), first.number),
-                    resource_type,
-                    param,
+                    param_key,
                     value: *value,
                     low: *low,
                     high: *high,
@@ -305,8 +292,7 @@ impl<'a> Rows<'a> {
                 IndexValue::Uri { uri } => self.uri.push(UriRow {
                     res_pk,
                     n: ordinal(self.uri.len(), first.uri),
-                    resource_type,
-                    param,
+                    param_key,
                     uri,
                 }),
             }

@@ -16,6 +16,7 @@ mod contained;
 mod error;
 mod index_rows;
 mod local_reader;
+mod param_key;
 mod reindex;
 pub mod schema;
 mod search;
@@ -26,6 +27,7 @@ mod writer;
 
 pub use conn::{ConnectError, ConnectionManager, DbConn, Synchronous, Target};
 pub use error::{BoxError, StoreError};
+pub use param_key::param_key;
 pub use search::{
     IncludeCut, PageRequest, SearchResult, MAX_INCLUDED, MAX_INCLUDE_ROUNDS, MAX_SORT_KEYS,
     PROBE_LIMIT,

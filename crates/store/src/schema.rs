@@ -1,7 +1,7 @@
 //! Diesel table definitions, shared by both backends (the migrations keep the columns in step).
 //!
-//! The index tables have no unique key; diesel's `table!` needs a primary key, so they declare
-//! `res_pk` plus `param`, which is only used to name the table, never to look a row up by key.
+//! The index tables' primary key is (res_pk, n); `param_key` names the (type, parameter) pair a
+//! row belongs to (`param_key.rs`).
 
 diesel::table! {
     resource_versions (seq) {
@@ -34,8 +34,7 @@ diesel::table! {
     idx_string (res_pk, n) {
         res_pk -> BigInt,
         n -> Integer,
-        resource_type -> Text,
-        param -> Text,
+        param_key -> Integer,
         value_normalized -> Text,
         value_exact -> Text,
     }
@@ -45,8 +44,7 @@ diesel::table! {
     idx_token (res_pk, n) {
         res_pk -> BigInt,
         n -> Integer,
-        resource_type -> Text,
-        param -> Text,
+        param_key -> Integer,
         system -> Nullable<Text>,
         code -> Nullable<Text>,
         display -> Nullable<Text>,
@@ -57,8 +55,7 @@ diesel::table! {
     idx_date (res_pk, n) {
         res_pk -> BigInt,
         n -> Integer,
-        resource_type -> Text,
-        param -> Text,
+        param_key -> Integer,
         low -> BigInt,
         high -> BigInt,
     }
@@ -68,8 +65,7 @@ diesel::table! {
     idx_reference (res_pk, n) {
         res_pk -> BigInt,
         n -> Integer,
-        resource_type -> Text,
-        param -> Text,
+        param_key -> Integer,
         target_type -> Nullable<Text>,
         target_id -> Nullable<Text>,
         url -> Nullable<Text>,
@@ -82,8 +78,7 @@ diesel::table! {
     idx_quantity (res_pk, n) {
         res_pk -> BigInt,
         n -> Integer,
-        resource_type -> Text,
-        param -> Text,
+        param_key -> Integer,
         value -> Double,
         low -> Double,
         high -> Double,
@@ -97,8 +92,7 @@ diesel::table! {
     idx_number (res_pk, n) {
         res_pk -> BigInt,
         n -> Integer,
-        resource_type -> Text,
-        param -> Text,
+        param_key -> Integer,
         value -> Double,
         low -> Double,
         high -> Double,
@@ -109,8 +103,7 @@ diesel::table! {
     idx_uri (res_pk, n) {
         res_pk -> BigInt,
         n -> Integer,
-        resource_type -> Text,
-        param -> Text,
+        param_key -> Integer,
         uri -> Text,
     }
 }

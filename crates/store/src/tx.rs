@@ -64,7 +64,7 @@ struct NewVersion<'a> {
     method: Option<&'static str>,
 }
 batch::fixed_row!(
-    NewVersion,
+    NewVersion<'_>,
     rv::table,
     "resource_versions",
     [
@@ -102,7 +102,7 @@ struct NewAudit<'a> {
     client: Option<&'a str>,
 }
 batch::fixed_row!(
-    NewAudit,
+    NewAudit<'_>,
     audit_log::table,
     "audit_log",
     [
@@ -224,8 +224,7 @@ impl<'c> Tx<'c> {
         let ids: Vec<String> = on_conn!(&mut self.conn, |c| {
             let mut q = idx_token::table
                 .inner_join(resources::table)
-                .filter(idx_token::resource_type.eq(resource_type))
-                .filter(idx_token::param.eq(param))
+                .filter(idx_token::param_key.eq(crate::param_key::param_key(resource_type, param)))
                 .filter(idx_token::code.eq(code))
                 .filter(resources::deleted.eq(false))
                 .select(resources::resource_id)

@@ -1,14 +1,15 @@
 //! Migrations on a database that already holds data: the clustered index-row migration
-//! numbers existing rows, its down migration keeps them, and the store writes on the result.
-//! Both backends (`sqlite::*`, `postgres::*`). Also the SQLite index rows' deferred foreign
-//! keys: still enforced, at COMMIT.
+//! numbers existing rows and its down migration keeps them; the param-key migration gives
+//! them the keys the store computes (on PostgreSQL by a PL/pgSQL copy of the function); the
+//! store searches and writes on the result. Both backends (`sqlite_*`, `postgres_*`). Also
+//! the SQLite index rows' deferred foreign keys: still enforced, at COMMIT.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use common::TestDb;
 use custodian_search::index::{IndexEntry, IndexValue, ResourceIndex};
-use custodian_store::{AuditContext, Store, StoreOptions};
+use custodian_store::{param_key, AuditContext, Store, StoreOptions};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
@@ -18,8 +19,9 @@ use serde_json::json;
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// The migration under test and the rows written before it, in the schema before it.
+/// The migrations under test and the rows written before the first, in the schema before it.
 const CLUSTERED: &str = "2026-11-22-060000";
+const PARAM_KEYS: &str = "2026-12-03-190000";
 const OLD_ROWS: &str = "
     INSERT INTO resources (res_pk, resource_type, resource_id, version, last_updated, deleted, index_mask)
         VALUES (1, 'Patient', 'a', 1, 1, FALSE, 11), (2, 'Patient', 'b', 1, 2, FALSE, 1);
@@ -76,19 +78,28 @@ fn assert_numbered(rows: &[(i64, i32, String)]) {
     }
 }
 
-/// Runs every migration before [`CLUSTERED`], writes [`OLD_ROWS`], then the rest.
-fn migrate_around<C>(conn: &mut C, migrations: fn() -> EmbeddedMigrations)
+/// Runs the pending migrations older than `until`.
+fn migrate_before<C>(conn: &mut C, migrations: EmbeddedMigrations, until: &str)
 where
-    C: MigrationHarness<C::Backend> + Connection + SimpleConnection,
+    C: MigrationHarness<C::Backend> + Connection,
 {
-    for m in conn.pending_migrations(migrations()).unwrap() {
-        if m.name().to_string().starts_with(CLUSTERED) {
+    for m in conn.pending_migrations(migrations).unwrap() {
+        if m.name().to_string().starts_with(until) {
             break;
         }
         conn.run_migration(&m).unwrap();
     }
+}
+
+/// Runs every migration before [`CLUSTERED`], writes [`OLD_ROWS`], then the rest up to
+/// [`PARAM_KEYS`] (which the store runs: SQLite's needs the function the store registers).
+fn migrate_around<C>(conn: &mut C, migrations: fn() -> EmbeddedMigrations)
+where
+    C: MigrationHarness<C::Backend> + Connection + SimpleConnection,
+{
+    migrate_before(conn, migrations(), CLUSTERED);
     conn.batch_execute(OLD_ROWS).unwrap();
-    conn.run_pending_migrations(migrations()).unwrap();
+    migrate_before(conn, migrations(), PARAM_KEYS);
 }
 
 /// Up to [`CLUSTERED`] with [`OLD_ROWS`] written before it, down (with the migrations after
@@ -114,10 +125,62 @@ macro_rules! up_down_up {
             .map(|r| r.res_pk)
             .collect();
         assert_eq!(rows, [1, 1, 1, 2], "the down migration keeps the rows");
-        $conn.run_pending_migrations($migrations).unwrap();
+        migrate_before(&mut $conn, $migrations, PARAM_KEYS);
         assert_numbered(&numbered_strings!(&mut $conn));
-        drop($conn);
     }};
+}
+
+#[derive(QueryableByName)]
+struct KeyedRow {
+    #[diesel(sql_type = BigInt)]
+    res_pk: i64,
+    #[diesel(sql_type = Integer)]
+    param_key: i32,
+}
+
+/// After the param-key migration, each of [`OLD_ROWS`]' index rows carries the key the store
+/// computes for its type and parameter.
+macro_rules! assert_keyed {
+    ($conn:expr) => {{
+        let mut rows: Vec<(i64, i32)> = diesel::sql_query(
+            "SELECT res_pk, param_key FROM idx_string UNION ALL \
+             SELECT res_pk, param_key FROM idx_token UNION ALL \
+             SELECT res_pk, param_key FROM idx_reference",
+        )
+        .load::<KeyedRow>($conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.res_pk, r.param_key))
+        .collect();
+        rows.sort_unstable();
+        let mut want: Vec<(i64, i32)> = [
+            (1, "family"),
+            (2, "family"),
+            (1, "given"),
+            (1, "name"),
+            (1, "gender"),
+            (1, "general-practitioner"),
+            (1, "organization"),
+        ]
+        .into_iter()
+        .map(|(pk, code)| (pk, param_key("Patient", code)))
+        .collect();
+        want.sort_unstable();
+        assert_eq!(rows, want);
+    }};
+}
+
+/// The store, opened on the migrated database, finds the migrated rows by key.
+fn store_searches_migrated_rows(url: &str) {
+    let store = Store::open(url, TestDb::options()).unwrap();
+    assert_eq!(store.migrate().unwrap(), 0);
+    let ctx = AuditContext::default();
+    let found = store
+        .transaction(&ctx, |tx| {
+            tx.find_ids_by_token("Patient", "gender", None, "female")
+        })
+        .unwrap();
+    assert_eq!(found, ["a"]);
 }
 
 /// The store, opened on the migrated database, replaces a migrated resource's rows.
@@ -165,6 +228,8 @@ fn sqlite_clustered_index_rows_keep_existing_data() {
     conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")
         .unwrap();
     up_down_up!(conn, SQLITE);
+    store_searches_migrated_rows(&db.url);
+    assert_keyed!(&mut conn);
     store_writes_on_migrated_rows(&db.url);
 }
 
@@ -180,21 +245,21 @@ fn sqlite_index_row_foreign_keys_are_checked_at_commit() {
     conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")
         .unwrap();
     let orphans = [
-        "INSERT INTO idx_string (res_pk, n, resource_type, param, value_normalized, value_exact) \
-         VALUES (4242, 0, 'Patient', 'family', 'roe', 'Roe'), (4242, 1, 'Patient', 'given', 'jo', 'Jo')",
-        "INSERT INTO idx_token (res_pk, n, resource_type, param, system, code, display) \
-         VALUES (4242, 0, 'Patient', 'gender', NULL, 'female', NULL)",
-        "INSERT INTO idx_date (res_pk, n, resource_type, param, low, high) \
-         VALUES (4242, 0, 'Patient', 'birthdate', 1, 2)",
-        "INSERT INTO idx_reference (res_pk, n, resource_type, param, target_type, target_id, url, \
+        "INSERT INTO idx_string (res_pk, n, param_key, value_normalized, value_exact) \
+         VALUES (4242, 0, 1, 'roe', 'Roe'), (4242, 1, 2, 'jo', 'Jo')",
+        "INSERT INTO idx_token (res_pk, n, param_key, system, code, display) \
+         VALUES (4242, 0, 1, NULL, 'female', NULL)",
+        "INSERT INTO idx_date (res_pk, n, param_key, low, high) \
+         VALUES (4242, 0, 1, 1, 2)",
+        "INSERT INTO idx_reference (res_pk, n, param_key, target_type, target_id, url, \
          identifier_system, identifier_value) \
-         VALUES (4242, 0, 'Encounter', 'subject', 'Patient', 'a', NULL, NULL, NULL)",
-        "INSERT INTO idx_quantity (res_pk, n, resource_type, param, value, low, high, system, code, unit) \
-         VALUES (4242, 0, 'Observation', 'value-quantity', 1.0, 0.5, 1.5, NULL, NULL, NULL)",
-        "INSERT INTO idx_number (res_pk, n, resource_type, param, value, low, high) \
-         VALUES (4242, 0, 'RiskAssessment', 'probability', 1.0, 0.5, 1.5)",
-        "INSERT INTO idx_uri (res_pk, n, resource_type, param, uri) \
-         VALUES (4242, 0, 'Patient', '_profile', 'http://example.org/p')",
+         VALUES (4242, 0, 1, 'Patient', 'a', NULL, NULL, NULL)",
+        "INSERT INTO idx_quantity (res_pk, n, param_key, value, low, high, system, code, unit) \
+         VALUES (4242, 0, 1, 1.0, 0.5, 1.5, NULL, NULL, NULL)",
+        "INSERT INTO idx_number (res_pk, n, param_key, value, low, high) \
+         VALUES (4242, 0, 1, 1.0, 0.5, 1.5)",
+        "INSERT INTO idx_uri (res_pk, n, param_key, uri) \
+         VALUES (4242, 0, 1, 'http://example.org/p')",
     ];
     for insert in orphans {
         conn.batch_execute("BEGIN IMMEDIATE").unwrap();
@@ -235,6 +300,8 @@ fn postgres_clustered_index_rows_keep_existing_data() {
     let Some(db) = TestDb::postgres() else { return };
     let mut conn = PgConnection::establish(&db.url).unwrap();
     up_down_up!(conn, POSTGRES);
+    store_searches_migrated_rows(&db.url);
+    assert_keyed!(&mut conn);
     store_writes_on_migrated_rows(&db.url);
 }
 

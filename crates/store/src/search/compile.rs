@@ -1,22 +1,28 @@
 //! Filters to SQL predicates on a `resources` row (alias `r`, or a chain's / `_has`'s alias).
 //!
+//! Index rows name their (type, parameter) pair by one integer, `param_key` (`param_key.rs`);
+//! `key(T, p)` below is that key, bound as a value.
+//!
 //! Each AND'ed filter becomes one predicate, never a join of the outer query:
-//! - a positive filter is a *set*: `SELECT x.res_pk FROM idx_<type> x WHERE x.resource_type = ?
-//!   AND x.param = ? AND (<value> OR <value> ...)`, used either as a membership probe
+//! - a positive filter is a *set*: `SELECT x.res_pk FROM idx_<type> x WHERE x.param_key =
+//!   key(T, p) AND (<value> OR <value> ...)`, used either as a membership probe
 //!   `EXISTS (<set> AND x.res_pk = r.res_pk)` or as a driver `r.res_pk IN (<set>)`;
 //! - a negative one (`:not`, `:missing=true`) is `NOT EXISTS (SELECT 1 FROM idx_<type> x WHERE
-//!   x.res_pk = r.res_pk AND x.param = ? ...)`;
+//!   x.res_pk = r.res_pk AND x.param_key = key(T, p) ...)`;
 //! - `_id` and `_lastUpdated` compare columns of the current-version row (`resources`), which
 //!   the store sets itself (the extracted `_id`/`_lastUpdated` index rows are not used);
-//! - a chain `code:Type.rest` is the set `SELECT c.res_pk FROM idx_reference c WHERE c.param =
-//!   code AND c.target_type = Type AND c.target_id IN (SELECT t.resource_id FROM resources t
-//!   WHERE t.resource_type = Type AND NOT t.deleted AND t.res_pk IN (<rest on t>))`, nested as
-//!   deep as the parser allows;
+//! - a chain `code:Type.rest` is the set `SELECT c.res_pk FROM idx_reference c WHERE
+//!   c.param_key = key(T, code) AND c.target_type = Type AND c.target_id IN (SELECT
+//!   t.resource_id FROM resources t WHERE t.resource_type = Type AND NOT t.deleted AND t.res_pk
+//!   IN (<rest on t>))`, nested as deep as the parser allows;
 //! - `_has:Type:param:rest` is the set `SELECT t.res_pk FROM idx_reference h JOIN resources t
-//!   ON (t.resource_type, t.resource_id) = (<outer type>, h.target_id) WHERE h.resource_type =
-//!   Type AND h.param = param AND h.res_pk IN (<rest>)`, where `<rest>` is the inner filter's
-//!   set itself when it is positive (its rows exist only for current sources of that type)
-//!   and `SELECT s.res_pk FROM resources s WHERE ... AND <rest on s>` otherwise.
+//!   ON (t.resource_type, t.resource_id) = (<outer type>, h.target_id) WHERE h.param_key =
+//!   key(Type, param) AND h.res_pk IN (<rest>)`, where `<rest>` is the inner filter's set
+//!   itself when it is positive (its rows exist only for current sources of that type) and
+//!   `SELECT s.res_pk FROM resources s WHERE ... AND <rest on s>` otherwise.
+//!
+//! A scope of several types (a system search, `_contained=both`) tests the keys of each:
+//! `param_key IN (key(T1, p), key(T2, p), ...)`.
 //!
 //! Nested sets are IN lists rather than joins: SQLite then drives from the innermost filter
 //! (a join let it walk every reference row of the parameter first).
@@ -31,6 +37,7 @@ use custodian_search::registry::SearchParamType;
 
 use super::sql::{Bind, Sql};
 use crate::error::StoreError;
+use crate::param_key::{param_key, param_keys};
 
 /// The highest code point: `p` followed by it bounds every string starting with `p` (byte order).
 const MAX_CHAR: char = '\u{10FFFF}';
@@ -58,6 +65,11 @@ impl Scope {
             alias,
             types: super::contained::row_types(query),
         }
+    }
+
+    /// The types, as the `&str`s `param_keys` takes.
+    pub(crate) fn types(&self) -> impl Iterator<Item = &str> + Clone {
+        self.types.iter().map(String::as_str)
     }
 
     /// Whether the rows are of `resource_type` only.
@@ -108,7 +120,7 @@ pub(crate) enum Pred {
 /// Where to put `INDEXED BY <index>` in a set's SQL when it is probed per row on SQLite.
 ///
 /// SQLite's planner, without statistics, prefers the index with the most equality columns:
-/// for `EXISTS (SELECT .. FROM idx_token x WHERE x.resource_type = ? AND x.param = ? AND
+/// for `EXISTS (SELECT .. FROM idx_token x WHERE x.param_key = ? AND
 /// x.code = ? AND x.res_pk = r.res_pk)` it picks the value index and scans every row with that
 /// code for each candidate, instead of the handful of rows of `r` under its primary key
 /// `(res_pk, n)`. The hint
@@ -305,20 +317,12 @@ impl Compiler {
             at: sql.len(),
             index: REFERENCE_BY_RESOURCE,
         };
-        sql.push(" WHERE ")
-            .push(&x)
-            .push(".resource_type")
-            .append(scope.type_test())
-            .push(" AND ")
-            .push(&x)
-            .push(".param IN (");
-        for (i, param) in c.params.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.text(param.as_str());
-        }
-        sql.push(") AND ")
+        sql.push(" WHERE ").push(&x);
+        keys_test(
+            &mut sql,
+            &param_keys(scope.types(), c.params.iter().map(String::as_str)),
+        );
+        sql.push(" AND ")
             .push(&x)
             .push(".target_type = ")
             .text(c.compartment_type.as_str())
@@ -376,15 +380,9 @@ impl Compiler {
         };
         // The targets as an IN list (not a join), so SQLite seeks the reference index per
         // target id instead of walking every reference row of the parameter.
-        sql.push(" WHERE ")
-            .push(&c)
-            .push(".resource_type")
-            .append(scope.type_test())
-            .push(" AND ")
-            .push(&c)
-            .push(".param = ")
-            .text(ch.code.as_str())
-            .push(" AND ")
+        sql.push(" WHERE ").push(&c);
+        keys_test(&mut sql, &param_keys(scope.types(), [ch.code.as_str()]));
+        sql.push(" AND ")
             .push(&c)
             .push(".target_type")
             .append(t.type_test())
@@ -463,12 +461,13 @@ impl Compiler {
             .push(&t)
             .push(".resource_id = ")
             .push(&x)
-            // The source type is implied by `h.res_pk IN (<rest>)` (a set of that type), so
-            // the reference table's own key (res_pk, n) finds each source's rows.
+            // The source type is in the parameter's key and implied by `h.res_pk IN
+            // (<rest>)` (a set of that type), so the reference table's own key (res_pk, n)
+            // finds each source's rows.
             .push(".target_id WHERE ")
             .push(&x)
-            .push(".param = ")
-            .text(h.reference_param.as_str())
+            .push(".param_key = ")
+            .int(param_key(&h.source_type, &h.reference_param).into())
             .push(" AND ")
             .push(&x)
             .push(".target_type")
@@ -879,7 +878,7 @@ fn missing_flags(c: &Condition) -> (bool, bool) {
     (t, f)
 }
 
-/// `SELECT x.res_pk FROM <table> x WHERE x.resource_type = ? AND x.param = ?`; returns where
+/// `SELECT x.res_pk FROM <table> x WHERE x.param_key = ?`; returns where
 /// a probe index hint goes.
 fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, c: &Condition) -> Hint {
     sql.push("SELECT ")
@@ -892,17 +891,12 @@ fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, c: &Cond
         at: sql.len(),
         index: res_index(table),
     };
-    sql.push(" WHERE ")
-        .push(x)
-        .push(".resource_type")
-        .append(scope.type_test())
-        .push(" AND ")
-        .push(x);
-    param_test(sql, &c.code, &c.part_codes);
+    sql.push(" WHERE ").push(x);
+    param_test(sql, &scope.types, &c.code, &c.part_codes);
     hint
 }
 
-/// `NOT EXISTS (SELECT 1 FROM <table> x WHERE x.res_pk = scope.res_pk AND x.param = ?`
+/// `NOT EXISTS (SELECT 1 FROM <table> x WHERE x.res_pk = scope.res_pk AND x.param_key = ?`
 /// (the caller closes the parenthesis).
 fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, c: &Condition) {
     sql.push("NOT EXISTS (SELECT 1 FROM ")
@@ -915,20 +909,26 @@ fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, c: &Condi
         .push(&scope.alias)
         .push(".res_pk AND ")
         .push(x);
-    param_test(sql, &c.code, &c.part_codes);
+    param_test(sql, &scope.types, &c.code, &c.part_codes);
 }
 
-/// `.param = ?`, or `.param IN (?, ...)` for a parameter whose parts other parameters' rows
-/// hold (`Condition::part_codes`), after a table alias.
-pub(crate) fn param_test(sql: &mut Sql, code: &str, part_codes: &[String]) {
-    if part_codes.is_empty() {
-        sql.push(".param = ").text(code);
-    } else {
-        sql.push(".param IN ").list(
-            std::iter::once(code)
-                .chain(part_codes.iter().map(String::as_str))
-                .map(|c| Bind::Text(c.to_owned())),
-        );
+/// After a table alias: the rows of parameter `code` on resources of `types`, and of the
+/// parameters whose rows hold its parts (`Condition::part_codes`).
+pub(crate) fn param_test(sql: &mut Sql, types: &[String], code: &str, part_codes: &[String]) {
+    let codes = std::iter::once(code).chain(part_codes.iter().map(String::as_str));
+    keys_test(sql, &param_keys(types.iter().map(String::as_str), codes));
+}
+
+/// After a table alias: `.param_key = ?` for one key, `.param_key IN (?, ...)` for several.
+pub(crate) fn keys_test(sql: &mut Sql, keys: &[i32]) {
+    match keys {
+        [key] => {
+            sql.push(".param_key = ").int((*key).into());
+        }
+        keys => {
+            sql.push(".param_key IN ")
+                .list(keys.iter().map(|k| Bind::Int((*k).into())));
+        }
     }
 }
 

@@ -54,6 +54,18 @@ pub(crate) fn row_types(query: &SearchQuery) -> Vec<String> {
     }
 }
 
+/// The types whose sort values a page's rows may have: the searched types and, with
+/// `_contained`, their contained rows' (a row's own key pins it to one of them). Containers
+/// of another type have no values for the searched type's parameters, so with
+/// `_containedType=container` they sort as if the value were missing.
+pub(crate) fn sort_types(query: &SearchQuery) -> Vec<String> {
+    let mut types: Vec<String> = query.types().into_iter().map(str::to_owned).collect();
+    if !matches!(query.contained, None | Some(Contained::False)) {
+        types.extend(query.types().into_iter().map(row_type));
+    }
+    types
+}
+
 /// What `_contained` cannot be combined with (checked before anything runs): `_id` (a
 /// contained id is unique only within its container), a compartment (it is the container's,
 /// not decided by the contained resource's own references), and, for contained resources

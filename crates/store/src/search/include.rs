@@ -9,10 +9,12 @@
 //! SQL per round, source type and include (ids of the frontier bound as a list):
 //! - `_include`: `SELECT .. FROM resources t JOIN resource_versions v .. WHERE t.res_pk IN
 //!   (SELECT t2.res_pk FROM idx_reference i JOIN resources t2 ON t2.resource_type =
-//!   i.target_type AND t2.resource_id = i.target_id WHERE i.res_pk IN (..) AND i.param = ?
-//!   [AND i.target_type = ?])`;
+//!   i.target_type AND t2.resource_id = i.target_id WHERE i.res_pk IN (..) AND i.param_key IN
+//!   (key(Source, p), key(#Source, p)) [AND i.target_type = ?])` (the frontier's contained
+//!   resources, returned with `_containedType=contained`, have rows under `#Source`);
 //! - `_revinclude`: `... WHERE t.res_pk IN (SELECT i.res_pk FROM idx_reference i WHERE
-//!   i.resource_type = ? AND i.param = ? AND i.target_type = ? AND i.target_id IN (..))`.
+//!   i.param_key = key(Source, p) AND i.target_type = ? AND i.target_id IN (..))`; with `*`,
+//!   a join to the source's `resources` row tests its type instead of the key.
 //!
 //! Only local references (`Type/id`) are followed; absolute URLs are not resolved.
 
@@ -20,8 +22,10 @@ use std::collections::HashSet;
 
 use custodian_search::query::{Include, SearchQuery};
 
+use super::compile::keys_test;
 use super::sql::{load, Bind, ResourceRow, Sql};
 use crate::error::StoreError;
+use crate::param_key::{param_key, param_keys};
 use crate::tx::Tx;
 use crate::types::StoredResource;
 
@@ -164,7 +168,13 @@ fn include(
     )
     .list(pks);
     if let Some(p) = &rule.param {
-        sql.push(" AND i.param = ").text(p.as_str());
+        let source = rule.source_type.as_str();
+        let contained = crate::contained::row_type(source);
+        sql.push(" AND i");
+        keys_test(
+            &mut sql,
+            &param_keys([source, contained.as_str()], [p.as_str()]),
+        );
     }
     if let Some(t) = &rule.target_type {
         sql.push(" AND i.target_type = ").text(t.as_str());
@@ -200,10 +210,18 @@ fn revinclude(
             .collect();
         let mut sql = Sql::default();
         select_resources(&mut sql);
-        sql.push("SELECT i.res_pk FROM idx_reference i WHERE i.resource_type = ")
-            .text(rule.source_type.as_str());
-        if let Some(p) = &rule.param {
-            sql.push(" AND i.param = ").text(p.as_str());
+        match &rule.param {
+            Some(p) => {
+                sql.push("SELECT i.res_pk FROM idx_reference i WHERE i.param_key = ")
+                    .int(param_key(&rule.source_type, p).into());
+            }
+            None => {
+                sql.push(
+                    "SELECT i.res_pk FROM idx_reference i JOIN resources s \
+                     ON s.res_pk = i.res_pk WHERE s.resource_type = ",
+                )
+                .text(rule.source_type.as_str());
+            }
         }
         sql.push(" AND i.target_type = ")
             .text(target_type)

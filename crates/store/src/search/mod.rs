@@ -263,7 +263,7 @@ impl Tx<'_> {
     /// The backend's plan for the page query of `query` (PostgreSQL `EXPLAIN`, SQLite
     /// `EXPLAIN QUERY PLAN`), one line per row, for diagnostics and docs/search.md.
     pub fn explain_search(&mut self, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
-        let sort = page::sort_exprs(&query.sort, R, None)?;
+        let sort = page::sort_exprs(&query.sort, R, &contained::sort_types(query), None)?;
         let plan = self.plan(query, !query.sort.is_empty())?;
         let sql = page_sql(
             query,
@@ -502,7 +502,8 @@ fn sort_and_cursor(
     page: &PageRequest,
     sqlite: bool,
 ) -> Result<(Vec<SortExpr>, Option<Cursor>), StoreError> {
-    let sort = page::sort_exprs(&query.sort, R, None)?;
+    let types = contained::sort_types(query);
+    let sort = page::sort_exprs(&query.sort, R, &types, None)?;
     let cursor = page
         .cursor
         .as_deref()
@@ -510,7 +511,10 @@ fn sort_and_cursor(
         .transpose()?;
     match cursor.as_ref().and_then(|c| c.as_of.as_ref()) {
         Some(as_of) if !as_of.fits(sqlite) => Err(StoreError::InvalidCursor),
-        Some(as_of) => Ok((page::sort_exprs(&query.sort, R, Some(as_of))?, cursor)),
+        Some(as_of) => Ok((
+            page::sort_exprs(&query.sort, R, &types, Some(as_of))?,
+            cursor,
+        )),
         None => Ok((sort, cursor)),
     }
 }

@@ -164,11 +164,12 @@ pub(crate) fn sorts_by_last_updated(keys: &[SortKey]) -> bool {
     keys.iter().any(|k| k.code == "_lastUpdated")
 }
 
-/// The sort expressions of `keys` on alias `r`; `_lastUpdated` as of `as_of` when given
-/// (see the module doc).
+/// The sort expressions of `keys` on alias `r`, whose rows are of `types`; `_lastUpdated` as
+/// of `as_of` when given (see the module doc).
 pub(crate) fn sort_exprs(
     keys: &[SortKey],
     r: &str,
+    types: &[String],
     as_of: Option<&AsOf>,
 ) -> Result<Vec<SortExpr>, StoreError> {
     if keys.len() > MAX_SORT_KEYS {
@@ -178,7 +179,7 @@ pub(crate) fn sort_exprs(
     }
     keys.iter()
         .enumerate()
-        .map(|(i, k)| sort_expr(i, k, r, as_of))
+        .map(|(i, k)| sort_expr(i, k, r, types, as_of))
         .collect()
 }
 
@@ -186,6 +187,7 @@ fn sort_expr(
     i: usize,
     key: &SortKey,
     r: &str,
+    types: &[String],
     as_of: Option<&AsOf>,
 ) -> Result<SortExpr, StoreError> {
     let agg = if key.descending { "MAX" } else { "MIN" };
@@ -220,7 +222,7 @@ fn sort_expr(
                 .push(" y WHERE y.res_pk = ")
                 .push(r)
                 .push(".res_pk AND y");
-            super::compile::param_test(&mut sql, &key.code, &key.part_codes);
+            super::compile::param_test(&mut sql, types, &key.code, &key.part_codes);
             sql.push(")");
             (kind, sql)
         }
