@@ -53,6 +53,7 @@ both_backends!(
     reindex_rewrites_rows_from_the_stored_bodies,
     contained_resources,
     name_and_address_read_their_parts_rows,
+    per_resource_lookups_use_the_primary_key,
 );
 
 fn ctx() -> AuditContext {
@@ -2346,4 +2347,33 @@ fn name_and_address_read_their_parts_rows(db: &TestDb) {
         "subject:Patient.address=8001",
         &["parts-visit"],
     );
+}
+
+/// Sort keys and `:missing=true` / `:not` look up each candidate's own rows: on SQLite they
+/// must reach them through the index table's primary key (res_pk, n), not through the value
+/// index that `param_key` leads, which would walk every row of the parameter per candidate.
+fn per_resource_lookups_use_the_primary_key(db: &TestDb) {
+    let s = db.open();
+    population(&s);
+    for query in [
+        "_sort=family",
+        "_sort=-birthdate,name",
+        "family:missing=true",
+        "gender:not=male",
+    ] {
+        let plan = s.explain_search(&q("Patient", query)).unwrap();
+        assert!(!plan.is_empty(), "{query}");
+        if db.url.starts_with("sqlite:") {
+            let text = plan.join("\n");
+            for line in plan
+                .iter()
+                .filter(|l| l.contains("SEARCH") && l.contains("idx_"))
+            {
+                assert!(
+                    line.contains("PRIMARY KEY (res_pk=?)"),
+                    "Patient?{query}: {line}\n{text}"
+                );
+            }
+        }
+    }
 }

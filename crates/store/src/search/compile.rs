@@ -317,10 +317,12 @@ impl Compiler {
             at: sql.len(),
             index: REFERENCE_BY_RESOURCE,
         };
-        sql.push(" WHERE ").push(&x);
+        sql.push(" WHERE ");
         keys_test(
             &mut sql,
+            &x,
             &param_keys(scope.types(), c.params.iter().map(String::as_str)),
+            Lookup::ByKey,
         );
         sql.push(" AND ")
             .push(&x)
@@ -380,8 +382,13 @@ impl Compiler {
         };
         // The targets as an IN list (not a join), so SQLite seeks the reference index per
         // target id instead of walking every reference row of the parameter.
-        sql.push(" WHERE ").push(&c);
-        keys_test(&mut sql, &param_keys(scope.types(), [ch.code.as_str()]));
+        sql.push(" WHERE ");
+        keys_test(
+            &mut sql,
+            &c,
+            &param_keys(scope.types(), [ch.code.as_str()]),
+            Lookup::ByKey,
+        );
         sql.push(" AND ")
             .push(&c)
             .push(".target_type")
@@ -891,8 +898,8 @@ fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, c: &Cond
         at: sql.len(),
         index: res_index(table),
     };
-    sql.push(" WHERE ").push(x);
-    param_test(sql, &scope.types, &c.code, &c.part_codes);
+    sql.push(" WHERE ");
+    param_test(sql, x, &scope.types, c, Lookup::ByKey);
     hint
 }
 
@@ -907,20 +914,71 @@ fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, c: &Condi
         .push(x)
         .push(".res_pk = ")
         .push(&scope.alias)
-        .push(".res_pk AND ")
-        .push(x);
-    param_test(sql, &scope.types, &c.code, &c.part_codes);
+        .push(".res_pk AND ");
+    param_test(sql, x, &scope.types, c, Lookup::ByResource);
 }
 
-/// After a table alias: the rows of parameter `code` on resources of `types`, and of the
-/// parameters whose rows hold its parts (`Condition::part_codes`).
-pub(crate) fn param_test(sql: &mut Sql, types: &[String], code: &str, part_codes: &[String]) {
-    let codes = std::iter::once(code).chain(part_codes.iter().map(String::as_str));
-    keys_test(sql, &param_keys(types.iter().map(String::as_str), codes));
+/// How the rows a key test selects are reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// Through the value index, which `param_key` leads: a set over all of a parameter's rows.
+    ByKey,
+    /// Through the table's own key, a resource's rows (`res_pk = ?` or `res_pk IN (..)`
+    /// elsewhere in the statement): the key test is written `+alias.param_key`, which no
+    /// index can serve. Otherwise SQLite, without statistics, prefers the value index (its
+    /// leading column is equal) and walks every row of the parameter for each resource.
+    ByResource,
 }
 
-/// After a table alias: `.param_key = ?` for one key, `.param_key IN (?, ...)` for several.
-pub(crate) fn keys_test(sql: &mut Sql, keys: &[i32]) {
+/// `alias.param_key = ?` (or `IN (..)`) for the rows of parameter `c` on resources of `types`,
+/// and of the parameters whose rows hold its parts (`part_codes`).
+pub(crate) fn param_test(
+    sql: &mut Sql,
+    alias: &str,
+    types: &[String],
+    c: &impl PartCodes,
+    lookup: Lookup,
+) {
+    let codes = std::iter::once(c.code()).chain(c.part_codes().iter().map(String::as_str));
+    keys_test(
+        sql,
+        alias,
+        &param_keys(types.iter().map(String::as_str), codes),
+        lookup,
+    );
+}
+
+/// A parameter reference with the codes of the rows that hold its parts.
+pub(crate) trait PartCodes {
+    fn code(&self) -> &str;
+    fn part_codes(&self) -> &[String];
+}
+
+impl PartCodes for Condition {
+    fn code(&self) -> &str {
+        &self.code
+    }
+    fn part_codes(&self) -> &[String] {
+        &self.part_codes
+    }
+}
+
+impl PartCodes for custodian_search::query::SortKey {
+    fn code(&self) -> &str {
+        &self.code
+    }
+    fn part_codes(&self) -> &[String] {
+        &self.part_codes
+    }
+}
+
+/// `alias.param_key = ?` for one key, `alias.param_key IN (?, ...)` for several (see
+/// [`Lookup`] for the `+`).
+pub(crate) fn keys_test(sql: &mut Sql, alias: &str, keys: &[i32], lookup: Lookup) {
+    if lookup == Lookup::ByResource {
+        sql.push("+");
+    }
+    sql.push(alias);
     match keys {
         [key] => {
             sql.push(".param_key = ").int((*key).into());

@@ -22,7 +22,7 @@ use std::collections::HashSet;
 
 use custodian_search::query::{Include, SearchQuery};
 
-use super::compile::keys_test;
+use super::compile::{keys_test, Lookup};
 use super::sql::{load, Bind, ResourceRow, Sql};
 use crate::error::StoreError;
 use crate::param_key::{param_key, param_keys};
@@ -170,10 +170,12 @@ fn include(
     if let Some(p) = &rule.param {
         let source = rule.source_type.as_str();
         let contained = crate::contained::row_type(source);
-        sql.push(" AND i");
+        sql.push(" AND ");
         keys_test(
             &mut sql,
+            "i",
             &param_keys([source, contained.as_str()], [p.as_str()]),
+            Lookup::ByResource,
         );
     }
     if let Some(t) = &rule.target_type {

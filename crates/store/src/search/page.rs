@@ -34,7 +34,7 @@
 use custodian_search::query::{SearchQuery, SortKey};
 use custodian_search::registry::SearchParamType;
 
-use super::compile::table;
+use super::compile::{table, Lookup};
 use super::sql::{KeyValue, Sql};
 use crate::error::StoreError;
 
@@ -221,8 +221,8 @@ fn sort_expr(
                 .push(table(t)?)
                 .push(" y WHERE y.res_pk = ")
                 .push(r)
-                .push(".res_pk AND y");
-            super::compile::param_test(&mut sql, types, &key.code, &key.part_codes);
+                .push(".res_pk AND ");
+            super::compile::param_test(&mut sql, "y", types, key, Lookup::ByResource);
             sql.push(")");
             (kind, sql)
         }
