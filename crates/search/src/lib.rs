@@ -10,7 +10,7 @@
 //! ## Compiling a `SearchQuery` (for the store)
 //! Each [`query::Filter`] is one AND'ed predicate on the searched resource `r`:
 //! - `Condition { code, part_codes, param_type, modifier, values }`: a row of the
-//!   `param_type` table with `param = code` (or one of `part_codes`, the parameters holding a
+//!   `param_type` table of parameter `code` (or one of `part_codes`, the parameters holding a
 //!   HumanName's or Address's parts) for `r` matching any of `values` (OR):
 //!   - string: `value_normalized LIKE normalized || '%'` (escape `%`, `_`); `:contains`
 //!     `LIKE '%' || normalized || '%'`; `:exact` `value_exact = value`.

@@ -170,6 +170,64 @@ macro_rules! assert_keyed {
     }};
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The param-key migration's down migration gives the index tables their former columns,
+/// empty (keys cannot be turned back into names); the store migrates up again and indexes
+/// what it writes next (an update: [`OLD_ROWS`] set `res_pk` by hand, which PostgreSQL's
+/// sequence does not know).
+macro_rules! param_keys_down_and_up {
+    ($conn:ident, $migrations:ident, $url:expr) => {{
+        let reverted = $conn
+            .revert_last_migration($migrations)
+            .unwrap()
+            .to_string();
+        assert!(
+            reverted.replace('-', "").starts_with(&PARAM_KEYS.replace('-', "")),
+            "{reverted}"
+        );
+        for table in ["idx_string", "idx_token", "idx_reference"] {
+            let rows = diesel::sql_query(format!(
+                "SELECT COUNT(*) AS n FROM {table} WHERE resource_type <> '' OR param <> ''"
+            ))
+            .load::<Count>(&mut $conn)
+            .unwrap();
+            assert_eq!(rows[0].n, 0, "{table}");
+        }
+        let store = Store::open($url, TestDb::options()).unwrap();
+        assert_eq!(store.migrate().unwrap(), 0);
+        let index = ResourceIndex {
+            entries: vec![IndexEntry {
+                param: "gender".into(),
+                value: IndexValue::Token {
+                    system: None,
+                    code: Some("other".into()),
+                    display: None,
+                },
+            }],
+            contained: Vec::new(),
+        };
+        let ctx = AuditContext::default();
+        store
+            .update(&ctx, "Patient", "b", None, &index, |m| {
+                Ok(serde_json::to_vec(
+                    &json!({"resourceType": "Patient", "id": m.id, "gender": "other"}),
+                )?)
+            })
+            .unwrap();
+        let found = store
+            .transaction(&ctx, |tx| {
+                tx.find_ids_by_token("Patient", "gender", None, "other")
+            })
+            .unwrap();
+        assert_eq!(found, ["b"]);
+    }};
+}
+
 /// The store, opened on the migrated database, finds the migrated rows by key.
 fn store_searches_migrated_rows(url: &str) {
     let store = Store::open(url, TestDb::options()).unwrap();
@@ -231,6 +289,7 @@ fn sqlite_clustered_index_rows_keep_existing_data() {
     store_searches_migrated_rows(&db.url);
     assert_keyed!(&mut conn);
     store_writes_on_migrated_rows(&db.url);
+    param_keys_down_and_up!(conn, SQLITE, &db.url);
 }
 
 /// SQLite checks the index rows' foreign keys at COMMIT (so that their multi-row INSERTs need
@@ -303,6 +362,7 @@ fn postgres_clustered_index_rows_keep_existing_data() {
     store_searches_migrated_rows(&db.url);
     assert_keyed!(&mut conn);
     store_writes_on_migrated_rows(&db.url);
+    param_keys_down_and_up!(conn, POSTGRES, &db.url);
 }
 
 #[derive(QueryableByName)]

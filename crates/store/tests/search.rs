@@ -2376,4 +2376,21 @@ fn per_resource_lookups_use_the_primary_key(db: &TestDb) {
             }
         }
     }
+    // A `_has` that another filter drives is probed per candidate: its reference rows are
+    // found from the candidate (`idx_reference_rev` by target), with the sources' set tested
+    // per row, not by one seek per source of the set for every candidate.
+    let query = "family=muller&_has:Condition:subject:code=44054006";
+    check(&s, "Patient", query, &["p1"]);
+    let plan = s.explain_search(&q("Patient", query)).unwrap();
+    if db.url.starts_with("sqlite:") {
+        let text = plan.join("\n");
+        let has_rows: Vec<&String> = plan
+            .iter()
+            .filter(|l| l.contains("SEARCH h") && l.contains("idx_reference"))
+            .collect();
+        assert!(!has_rows.is_empty(), "{text}");
+        for line in has_rows {
+            assert!(!line.contains("res_pk=?"), "{line}\n{text}");
+        }
+    }
 }

@@ -127,7 +127,7 @@ pub struct Compartment {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
-    /// The parameter's code, the `param` column of the index tables.
+    /// The parameter's code (the store keys index rows by type and code).
     pub code: String,
     /// Codes whose rows hold parts of its values (`name`: `family`, `given`;
     /// `SearchParamDef::parts`): matched as if they were `code`'s.

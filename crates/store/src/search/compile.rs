@@ -8,7 +8,7 @@
 //!   key(T, p) AND (<value> OR <value> ...)`, used either as a membership probe
 //!   `EXISTS (<set> AND x.res_pk = r.res_pk)` or as a driver `r.res_pk IN (<set>)`;
 //! - a negative one (`:not`, `:missing=true`) is `NOT EXISTS (SELECT 1 FROM idx_<type> x WHERE
-//!   x.res_pk = r.res_pk AND x.param_key = key(T, p) ...)`;
+//!   x.res_pk = r.res_pk AND +x.param_key = key(T, p) ...)` (`+`: see [`Lookup`]);
 //! - `_id` and `_lastUpdated` compare columns of the current-version row (`resources`), which
 //!   the store sets itself (the extracted `_id`/`_lastUpdated` index rows are not used);
 //! - a chain `code:Type.rest` is the set `SELECT c.res_pk FROM idx_reference c WHERE
@@ -16,7 +16,7 @@
 //!   t.resource_id FROM resources t WHERE t.resource_type = Type AND NOT t.deleted AND t.res_pk
 //!   IN (<rest on t>))`, nested as deep as the parser allows;
 //! - `_has:Type:param:rest` is the set `SELECT t.res_pk FROM idx_reference h JOIN resources t
-//!   ON (t.resource_type, t.resource_id) = (<outer type>, h.target_id) WHERE h.param_key =
+//!   ON (t.resource_type, t.resource_id) = (<outer type>, h.target_id) WHERE +h.param_key =
 //!   key(Type, param) AND h.res_pk IN (<rest>)`, where `<rest>` is the inner filter's set
 //!   itself when it is positive (its rows exist only for current sources of that type) and
 //!   `SELECT s.res_pk FROM resources s WHERE ... AND <rest on s>` otherwise.
@@ -470,12 +470,18 @@ impl Compiler {
             .push(&x)
             // The source type is in the parameter's key and implied by `h.res_pk IN
             // (<rest>)` (a set of that type), so the reference table's own key (res_pk, n)
-            // finds each source's rows.
-            .push(".target_id WHERE ")
-            .push(&x)
-            .push(".param_key = ")
-            .int(param_key(&h.source_type, &h.reference_param).into())
-            .push(" AND ")
+            // finds each source's rows. `+`: as a probe per candidate the rows are found
+            // from the candidate (`idx_reference_rev` by target); with the key seekable,
+            // SQLite seeks (target, param_key, res_pk) once per source in <rest> for every
+            // candidate instead (6 ms -> 130-440 ms in review).
+            .push(".target_id WHERE ");
+        keys_test(
+            &mut sql,
+            &x,
+            &[param_key(&h.source_type, &h.reference_param)],
+            Lookup::ByResource,
+        );
+        sql.push(" AND ")
             .push(&x)
             .push(".target_type")
             .append(scope.type_test())
@@ -923,10 +929,11 @@ fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, c: &Condi
 pub(crate) enum Lookup {
     /// Through the value index, which `param_key` leads: a set over all of a parameter's rows.
     ByKey,
-    /// Through the table's own key, a resource's rows (`res_pk = ?` or `res_pk IN (..)`
-    /// elsewhere in the statement): the key test is written `+alias.param_key`, which no
-    /// index can serve. Otherwise SQLite, without statistics, prefers the value index (its
-    /// leading column is equal) and walks every row of the parameter for each resource.
+    /// From given resources (`res_pk = ?` or `res_pk IN (..)` elsewhere in the statement, or
+    /// `_has`'s target): the key test is written `+alias.param_key`, which no index seek can
+    /// use, so the table's own key (or the reference index by target) is used. Otherwise
+    /// SQLite, without statistics, prefers an index that the key leads and walks every row
+    /// of the parameter for each resource.
     ByResource,
 }
 

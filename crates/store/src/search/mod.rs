@@ -6,7 +6,7 @@
 //! FROM (SELECT a.* FROM (
 //!         SELECT r.res_pk AS pk, r.resource_id AS rid, r.version AS ver,
 //!                r.last_updated AS lu, (SELECT MIN(y.value_normalized) FROM idx_string y
-//!                WHERE y.res_pk = r.res_pk AND y.param = ?) AS k0_t, ...    -- _sort keys
+//!                WHERE y.res_pk = r.res_pk AND +y.param_key = ?) AS k0_t, ... -- _sort keys
 //!         FROM resources r
 //!         WHERE r.resource_type = ? AND r.deleted = ?
 //!           AND r.res_pk IN (SELECT x.res_pk FROM idx_string x WHERE ...)   -- the driver
