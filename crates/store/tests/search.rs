@@ -2052,6 +2052,16 @@ fn contained_resources(db: &TestDb) {
         addressed(&s, "Patient", "family=ngata&_contained=both&_count=2"),
         ["Encounter/e1", "Condition/c1", "Patient/real"]
     );
+    // Sorted, containers of another type have no value of the searched type's parameter:
+    // they come after those that have one, in the order they were written, across pages.
+    assert_eq!(
+        addressed(
+            &s,
+            "Patient",
+            "family=ngata&_contained=both&_sort=family&_count=1"
+        ),
+        ["Patient/real", "Encounter/e1", "Condition/c1"]
+    );
     // Both parameters must match the same contained Patient: e1's Ngata is female and its
     // male is Osei.
     assert_eq!(
