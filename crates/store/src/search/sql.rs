@@ -5,12 +5,18 @@
 //! written as `?`; diesel's query builder writes each backend's own (`$1, $2, ...` on
 //! PostgreSQL), so fragments can be built independently and concatenated in text order.
 //!
-//! Statements are prepared once per connection and kept (diesel's statement cache, keyed by
-//! the text), so the text must not depend on values: `LIMIT` takes an integer literal
+//! On SQLite statements are prepared once per connection and kept (diesel's statement cache,
+//! keyed by the text), so the text must not depend on values: `LIMIT` takes an integer literal
 //! (SQLite re-prepares a statement at every run when its LIMIT is a bound parameter) and
 //! value lists are padded to a power of two. The number of distinct texts kept is bounded
 //! process-wide ([`MAX_CACHED_SHAPES`]): a client varying its queries' shapes cannot grow
 //! every connection's cache without limit.
+//!
+//! On PostgreSQL search statements are not kept: a kept statement may, after five runs, get
+//! a generic plan that ignores its values, and a search's best plan depends on them
+//! (`Patient?birthdate=ge1980&gender=female` on issue 5's data: 585 ms with the generic plan,
+//! 13 ms planned for its values; docs/benchmarks.md, "Session 10"). Each run is planned for
+//! its own values instead, which costs a parse and a plan per statement.
 
 use std::collections::HashSet;
 use std::sync::{OnceLock, RwLock};
@@ -214,7 +220,7 @@ where
     T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
 {
     let query = Bound {
-        cache: cacheable(&sql.text),
+        cache: matches!(conn, TxConn::Sqlite(_)) && cacheable(&sql.text),
         sql: &sql,
     };
     match conn {
