@@ -187,7 +187,9 @@ macro_rules! param_keys_down_and_up {
             .unwrap()
             .to_string();
         assert!(
-            reverted.replace('-', "").starts_with(&PARAM_KEYS.replace('-', "")),
+            reverted
+                .replace('-', "")
+                .starts_with(&PARAM_KEYS.replace('-', "")),
             "{reverted}"
         );
         for table in ["idx_string", "idx_token", "idx_reference"] {
@@ -198,53 +200,65 @@ macro_rules! param_keys_down_and_up {
             .unwrap();
             assert_eq!(rows[0].n, 0, "{table}");
         }
-        let store = Store::open($url, TestDb::options()).unwrap();
-        assert_eq!(store.migrate().unwrap(), 0);
-        let index = ResourceIndex {
-            entries: vec![IndexEntry {
-                param: "gender".into(),
-                value: IndexValue::Token {
-                    system: None,
-                    code: Some("other".into()),
-                    display: None,
-                },
-            }],
-            contained: Vec::new(),
-        };
-        let ctx = AuditContext::default();
-        store
-            .update(&ctx, "Patient", "b", None, &index, |m| {
+        store_indexes_writes_after_going_down($url);
+    }};
+}
+
+/// The store on `url`, which it migrates up (there is nothing left to migrate after).
+fn migrated_store(url: &str) -> Store {
+    let store = Store::open(url, TestDb::options()).unwrap();
+    assert_eq!(store.migrate().unwrap(), 0);
+    store
+}
+
+/// Ids of the Patients with a `gender` token row of `code`.
+fn patients_with_gender(store: &Store, code: &str) -> Vec<String> {
+    store
+        .transaction(&AuditContext::default(), |tx| {
+            tx.find_ids_by_token("Patient", "gender", None, code)
+        })
+        .unwrap()
+}
+
+/// See [`param_keys_down_and_up`].
+fn store_indexes_writes_after_going_down(url: &str) {
+    let store = migrated_store(url);
+    let index = ResourceIndex {
+        entries: vec![IndexEntry {
+            param: "gender".into(),
+            value: IndexValue::Token {
+                system: None,
+                code: Some("other".into()),
+                display: None,
+            },
+        }],
+        contained: Vec::new(),
+    };
+    store
+        .update(
+            &AuditContext::default(),
+            "Patient",
+            "b",
+            None,
+            &index,
+            |m| {
                 Ok(serde_json::to_vec(
                     &json!({"resourceType": "Patient", "id": m.id, "gender": "other"}),
                 )?)
-            })
-            .unwrap();
-        let found = store
-            .transaction(&ctx, |tx| {
-                tx.find_ids_by_token("Patient", "gender", None, "other")
-            })
-            .unwrap();
-        assert_eq!(found, ["b"]);
-    }};
+            },
+        )
+        .unwrap();
+    assert_eq!(patients_with_gender(&store, "other"), ["b"]);
 }
 
 /// The store, opened on the migrated database, finds the migrated rows by key.
 fn store_searches_migrated_rows(url: &str) {
-    let store = Store::open(url, TestDb::options()).unwrap();
-    assert_eq!(store.migrate().unwrap(), 0);
-    let ctx = AuditContext::default();
-    let found = store
-        .transaction(&ctx, |tx| {
-            tx.find_ids_by_token("Patient", "gender", None, "female")
-        })
-        .unwrap();
-    assert_eq!(found, ["a"]);
+    assert_eq!(patients_with_gender(&migrated_store(url), "female"), ["a"]);
 }
 
 /// The store, opened on the migrated database, replaces a migrated resource's rows.
 fn store_writes_on_migrated_rows(url: &str) {
-    let store = Store::open(url, TestDb::options()).unwrap();
-    assert_eq!(store.migrate().unwrap(), 0);
+    let store = migrated_store(url);
     let index = ResourceIndex {
         entries: vec![IndexEntry {
             param: "family".into(),

@@ -905,7 +905,7 @@ fn set_head(sql: &mut Sql, table: &'static str, x: &str, scope: &Scope, c: &Cond
         index: res_index(table),
     };
     sql.push(" WHERE ");
-    param_test(sql, x, &scope.types, c, Lookup::ByKey);
+    param_test(sql, x, &scope.types, &c.code, &c.part_codes, Lookup::ByKey);
     hint
 }
 
@@ -921,7 +921,14 @@ fn not_exists_head(sql: &mut Sql, table: &str, x: &str, scope: &Scope, c: &Condi
         .push(".res_pk = ")
         .push(&scope.alias)
         .push(".res_pk AND ");
-    param_test(sql, x, &scope.types, c, Lookup::ByResource);
+    param_test(
+        sql,
+        x,
+        &scope.types,
+        &c.code,
+        &c.part_codes,
+        Lookup::ByResource,
+    );
 }
 
 /// How the rows a key test selects are reached.
@@ -937,46 +944,23 @@ pub(crate) enum Lookup {
     ByResource,
 }
 
-/// `alias.param_key = ?` (or `IN (..)`) for the rows of parameter `c` on resources of `types`,
-/// and of the parameters whose rows hold its parts (`part_codes`).
+/// `alias.param_key = ?` (or `IN (..)`) for the rows of parameter `code` on resources of
+/// `types`, and of the parameters whose rows hold its parts (`part_codes`).
 pub(crate) fn param_test(
     sql: &mut Sql,
     alias: &str,
     types: &[String],
-    c: &impl PartCodes,
+    code: &str,
+    part_codes: &[String],
     lookup: Lookup,
 ) {
-    let codes = std::iter::once(c.code()).chain(c.part_codes().iter().map(String::as_str));
+    let codes = std::iter::once(code).chain(part_codes.iter().map(String::as_str));
     keys_test(
         sql,
         alias,
         &param_keys(types.iter().map(String::as_str), codes),
         lookup,
     );
-}
-
-/// A parameter reference with the codes of the rows that hold its parts.
-pub(crate) trait PartCodes {
-    fn code(&self) -> &str;
-    fn part_codes(&self) -> &[String];
-}
-
-impl PartCodes for Condition {
-    fn code(&self) -> &str {
-        &self.code
-    }
-    fn part_codes(&self) -> &[String] {
-        &self.part_codes
-    }
-}
-
-impl PartCodes for custodian_search::query::SortKey {
-    fn code(&self) -> &str {
-        &self.code
-    }
-    fn part_codes(&self) -> &[String] {
-        &self.part_codes
-    }
 }
 
 /// `alias.param_key = ?` for one key, `alias.param_key IN (?, ...)` for several (see

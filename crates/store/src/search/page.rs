@@ -222,7 +222,14 @@ fn sort_expr(
                 .push(" y WHERE y.res_pk = ")
                 .push(r)
                 .push(".res_pk AND ");
-            super::compile::param_test(&mut sql, "y", types, key, Lookup::ByResource);
+            super::compile::param_test(
+                &mut sql,
+                "y",
+                types,
+                &key.code,
+                &key.part_codes,
+                Lookup::ByResource,
+            );
             sql.push(")");
             (kind, sql)
         }
