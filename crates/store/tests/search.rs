@@ -54,6 +54,7 @@ both_backends!(
     contained_resources,
     name_and_address_read_their_parts_rows,
     per_resource_lookups_use_the_primary_key,
+    an_unfiltered_page_walks_only_its_own_type,
 );
 
 fn ctx() -> AuditContext {
@@ -2402,5 +2403,68 @@ fn per_resource_lookups_use_the_primary_key(db: &TestDb) {
         for line in has_rows {
             assert!(!line.contains("res_pk=?"), "{line}\n{text}");
         }
+    }
+}
+
+/// A page of one type without filters or `_sort` starts at that type's first row: on
+/// PostgreSQL, which takes a type's rows to be spread evenly over the primary key, it used to
+/// walk `resources_pkey` past every row of the types written before it.
+fn an_unfiltered_page_walks_only_its_own_type(db: &TestDb) {
+    let store = db.open();
+    let bodies: Vec<(&str, Value)> = (0..2000)
+        .map(|_| {
+            (
+                "Patient",
+                json!({"resourceType": "Patient", "gender": "other"}),
+            )
+        })
+        .chain((0..2000).map(|i| {
+            let body = json!({
+                "resourceType": "Condition",
+                "subject": {"reference": format!("Patient/p{i}")}
+            });
+            ("Condition", body)
+        }))
+        .collect();
+    let indexes: Vec<_> = bodies
+        .iter()
+        .map(|(ty, body)| custodian_search::extract::extract(ty, body).unwrap())
+        .collect();
+    let created = store
+        .transaction(&ctx(), |tx| {
+            let items = bodies
+                .iter()
+                .zip(&indexes)
+                .map(|((ty, body), index)| BatchItem {
+                    resource_type: ty,
+                    id: None,
+                    index,
+                    render: move |m: &Meta<'_>| -> Result<Vec<u8>, BoxError> {
+                        let mut v = body.clone();
+                        v["id"] = json!(m.id);
+                        Ok(serde_json::to_vec(&v)?)
+                    },
+                })
+                .collect();
+            tx.create_many(items)
+        })
+        .unwrap();
+    let conditions: Vec<String> = created[2000..].iter().map(|r| r.id.clone()).collect();
+    if !db.url.starts_with("sqlite:") {
+        use diesel::{Connection, RunQueryDsl};
+        let mut conn = diesel::PgConnection::establish(&db.url).unwrap();
+        diesel::sql_query("ANALYZE resources")
+            .execute(&mut conn)
+            .unwrap();
+    }
+    // All pages, forward and back, in creation (primary key) order.
+    assert_eq!(all(&store, "Condition", "_count=100"), conditions);
+    let plan = store.explain_search(&q("Condition", "_count=7")).unwrap();
+    let text = plan.join("\n");
+    if db.url.starts_with("sqlite:") {
+        assert!(text.contains("resources_search"), "{text}");
+    } else {
+        assert!(!text.contains("resources_pkey"), "{text}");
+        assert!(text.contains("resources_search"), "{text}");
     }
 }

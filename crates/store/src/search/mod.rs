@@ -170,11 +170,18 @@ impl Tx<'_> {
         } else {
             (plan.filter(), false)
         };
-        let fence = !self.is_sqlite();
-        let sql = page_sql(query, filter, &sort, cursor.as_ref(), limit, fence);
+        let postgres = !self.is_sqlite();
+        let sql = page_sql(query, filter, &sort, cursor.as_ref(), limit, postgres);
         let mut rows: Vec<PageRow> = load(&mut self.conn, sql)?;
         if keys_left && rows.len() < limit {
-            let sql = page_sql(query, plan.filter(), &sort, cursor.as_ref(), limit, fence);
+            let sql = page_sql(
+                query,
+                plan.filter(),
+                &sort,
+                cursor.as_ref(),
+                limit,
+                postgres,
+            );
             rows = load(&mut self.conn, sql)?;
         }
         // Rows come in the forward order; the extra row that tells whether there is more lies
@@ -271,7 +278,7 @@ impl Tx<'_> {
             &sort,
             None,
             query.count.max(1) + 1,
-            false,
+            !self.is_sqlite(),
         );
         let lines: Vec<PlanLine> = match &self.conn {
             TxConn::Pg(_) => {
@@ -540,8 +547,14 @@ fn page_sql(
     sort: &[SortExpr],
     cursor: Option<&Cursor>,
     limit: usize,
-    fence: bool,
+    postgres: bool,
 ) -> Sql {
+    // PostgreSQL takes the rows of one type to be spread evenly over the primary key, so for
+    // an unsorted page it walked `resources_pkey` past every row of the other types (the first
+    // Condition page behind 70,000 Patients and Encounters: 19 ms instead of 0.2 ms). The
+    // filter fixes `deleted`, so ordering by it first is the same order, and one only
+    // `resources_search` (resource_type, deleted, res_pk) provides.
+    let by_deleted = postgres && sort.is_empty();
     let mut sql = Sql::new(
         "SELECT b.pk AS pk, b.rt AS rt, b.rid AS rid, b.ver AS ver, b.lu AS lu, \
          v.body AS body",
@@ -553,6 +566,9 @@ fn page_sql(
         " FROM (SELECT a.* FROM (SELECT r.res_pk AS pk, r.resource_type AS rt, \
          r.resource_id AS rid, r.version AS ver, r.last_updated AS lu",
     );
+    if by_deleted {
+        sql.push(", r.deleted AS del");
+    }
     for k in sort {
         sql.push(", ")
             .append(k.expr.clone())
@@ -560,7 +576,7 @@ fn page_sql(
             .push(&k.name);
     }
     sql.push(" FROM resources r WHERE ").append(filter);
-    if fence && cursor.is_some() && !sort.is_empty() {
+    if postgres && cursor.is_some() && !sort.is_empty() {
         // PostgreSQL would inline `a` and compute each sort key once per comparison of the
         // cursor condition; OFFSET 0 keeps it a subquery that computes them once per row
         // (page 2 of Encounter?_sort=-_lastUpdated on 60k: 79-102 ms -> 43 ms).
@@ -573,7 +589,8 @@ fn page_sql(
     // A `previous` page is the `limit` rows nearest before its cursor: read in the reverse
     // order, then put in the forward order by the outer ORDER BY.
     let backward = cursor.is_some_and(|c| c.backward);
-    sql.push(&page::order_by(sort, "a", backward)).limit(limit);
+    sql.push(&page::order_by(sort, "a", backward, by_deleted))
+        .limit(limit);
     match (Shape::of(query), query.types().as_slice()) {
         (Shape::ContainedOnes, _) => {
             sql.push(contained::CONTAINED_BODY_JOIN);
@@ -592,7 +609,7 @@ fn page_sql(
             );
         }
     }
-    sql.push(&page::order_by(sort, "b", false));
+    sql.push(&page::order_by(sort, "b", false, false));
     sql
 }
 

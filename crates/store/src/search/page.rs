@@ -290,9 +290,16 @@ fn row_visible_in(r: &str, snapshot: &str) -> Sql {
 }
 
 /// `ORDER BY` on alias `a` (sort keys, then `a.pk`); `reversed` is the exact reverse order,
-/// which a `previous` page reads to find the rows just before its cursor.
-pub(crate) fn order_by(keys: &[SortExpr], a: &str, reversed: bool) -> String {
+/// which a `previous` page reads to find the rows just before its cursor. `by_deleted` puts
+/// the (constant) `a.del` first, for PostgreSQL's choice of index (see `page_sql`).
+pub(crate) fn order_by(keys: &[SortExpr], a: &str, reversed: bool, by_deleted: bool) -> String {
     let mut out = String::from(" ORDER BY ");
+    if by_deleted {
+        out.push_str(&format!(
+            "{a}.del {}, ",
+            if reversed { "DESC" } else { "ASC" }
+        ));
+    }
     for k in keys {
         let (direction, nulls) = match (k.descending != reversed, reversed) {
             (true, false) => ("DESC", "LAST"),
