@@ -22,6 +22,8 @@ backends!(
     criteria_with_chains_and_has,
     racing_creates_with_reordered_criteria_make_one_resource,
     nul_bytes_in_content_and_criteria_are_client_errors,
+    result_parameters_alone_select_nothing,
+    preconditions_of_conditional_writes,
 );
 
 const SYS: &str = "http://example.org/mrn";
@@ -30,6 +32,16 @@ fn with_mrn(family: &str, mrn: &str) -> Value {
     let mut p = patient(family);
     p["identifier"] = json!([{"system": SYS, "value": mrn}]);
     p
+}
+
+/// A delete answers 200 (with an OperationOutcome) or 204.
+fn assert_deleted(r: &common::Resp) {
+    assert!(
+        r.status == 200 || r.status == 204,
+        "{}: {}",
+        r.status,
+        r.body
+    );
 }
 
 fn criteria(mrn: &str) -> String {
@@ -203,12 +215,7 @@ fn conditional_delete_zero_one_two_matches(s: &Server) {
     let id = one["id"].as_str().unwrap();
     // 1 match: deleted.
     let r = s.delete(&format!("Patient?{}", criteria("D-1")));
-    assert!(
-        r.status == 200 || r.status == 204,
-        "{}: {}",
-        r.status,
-        r.body
-    );
+    assert_deleted(&r);
     s.get(&format!("Patient/{id}")).assert_status(410);
     // 0 matches (it is deleted now): 404.
     s.delete(&format!("Patient?{}", criteria("D-1")))
@@ -423,4 +430,91 @@ fn racing_creates_with_reordered_criteria_make_one_resource(s: &Server) {
         "{statuses:?}"
     );
     assert_eq!(count(s, "Patient?identifier=RO-1"), 1, "{statuses:?}");
+}
+
+/// Criteria made only of result parameters (`_count`, `_format`, ...) select no resource: with
+/// one Patient stored they used to delete, overwrite or return it.
+fn result_parameters_alone_select_nothing(s: &Server) {
+    let only = s.create(&with_mrn("Only", "R-1"));
+    let id = only["id"].as_str().unwrap();
+    for criteria in [
+        "_format=json",
+        "_count=10",
+        "_sort=family",
+        "_elements=name",
+    ] {
+        s.delete(&format!("Patient?{criteria}"))
+            .assert_outcome(400, "invalid");
+        s.put(&format!("Patient?{criteria}"), &patient("Overwritten"))
+            .assert_outcome(400, "invalid");
+        s.req("POST", "Patient")
+            .header("If-None-Exist", criteria)
+            .json(&patient("New"))
+            .send()
+            .assert_outcome(400, "invalid");
+    }
+    let r = s.post(
+        "",
+        &json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"request": {"method": "DELETE", "url": "Patient?_count=1"}}
+        ]}),
+    );
+    r.assert_status(200);
+    assert!(
+        r.json()["entry"][0]["response"]["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("400"),
+        "{}",
+        r.body
+    );
+    let read = s.get(&format!("Patient/{id}"));
+    read.assert_status(200);
+    assert_eq!(read.etag_version(), 1);
+    assert_eq!(count(s, "Patient"), 1);
+}
+
+/// `If-Match` holds for conditional deletes and for conditional updates that create; a
+/// conditional update that matched nothing does not overwrite an unmatched resource of the
+/// body's id.
+fn preconditions_of_conditional_writes(s: &Server) {
+    let one = s.create(&with_mrn("Kept", "P-1"));
+    let id = one["id"].as_str().unwrap().to_owned();
+    let path = format!("Patient?{}", criteria("P-1"));
+    s.req("DELETE", &path)
+        .header("If-Match", "W/\"5\"")
+        .send()
+        .assert_status(412);
+    s.req("DELETE", &path)
+        .header("If-Match", "garbage")
+        .send()
+        .assert_status(400);
+    s.get(&format!("Patient/{id}")).assert_status(200);
+    let r = s.req("DELETE", &path).header("If-Match", "W/\"1\"").send();
+    assert_deleted(&r);
+    s.get(&format!("Patient/{id}")).assert_status(410);
+    // No match: nothing can be the expected version.
+    let new = format!("Patient?{}", criteria("P-2"));
+    s.req("PUT", &new)
+        .header("If-Match", "W/\"1\"")
+        .json(&with_mrn("New", "P-2"))
+        .send()
+        .assert_status(412);
+    assert_eq!(count(s, &new), 0);
+    // No match and the body names an existing resource the criteria do not match: 409.
+    let mut other = with_mrn("Other", "P-3");
+    other["id"] = json!("p-three");
+    s.put("Patient/p-three", &other).assert_status(201);
+    let mut takeover = with_mrn("Takeover", "P-4");
+    takeover["id"] = json!("p-three");
+    s.put(&format!("Patient?{}", criteria("P-4")), &takeover)
+        .assert_outcome(409, "conflict");
+    let kept = s.get("Patient/p-three");
+    assert_eq!(kept.etag_version(), 1);
+    assert_eq!(kept.json()["name"][0]["family"], "Other");
+    assert_eq!(count(s, &format!("Patient?{}", criteria("P-4"))), 0);
+    // A deleted id is free again: update-as-create.
+    s.delete("Patient/p-three");
+    s.put(&format!("Patient?{}", criteria("P-4")), &takeover)
+        .assert_status(201);
 }

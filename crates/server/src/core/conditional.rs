@@ -17,6 +17,26 @@ pub(crate) fn criteria_key(query: &custodian_search::query::SearchQuery) -> Stri
     parts.join("&")
 }
 
+/// How the message of a conditional update refused by [`refuse_existing`] begins.
+const EXISTS_UNMATCHED: &str = "no resource matches the criteria, and ";
+
+/// A conditional update that matched nothing creates the body's id, which must be new: a
+/// resource of that id that the criteria did not match is not the client's to overwrite
+/// (R4 says update-as-create; R5 names this case a 409).
+pub(crate) fn refuse_existing(
+    tx: &mut custodian_store::Tx<'_>,
+    resource_type: &str,
+    id: &str,
+) -> Result<(), StoreError> {
+    match tx.read(resource_type, id) {
+        Ok(_) => Err(StoreError::Duplicate(format!(
+            "{EXISTS_UNMATCHED}{resource_type}/{id}, the body's id, exists and does not match them"
+        ))),
+        Err(StoreError::NotFound { .. } | StoreError::Gone { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// What a conditional create did.
 pub enum Created {
     New(Written),
@@ -98,10 +118,23 @@ impl Fhir {
                                     "the criteria match {resource_type}/{one} but the body's id differs"
                                 )))
                             }
+                            [] => {
+                                refuse_existing(tx, resource_type, id)?;
+                                id.clone()
+                            }
                             _ => id.clone(),
                         }
                     }
-                    None => String::new(),
+                    None => {
+                        if let Some(expected) = options.if_match {
+                            // Nothing matched, so no version can be the expected one.
+                            return Err(StoreError::VersionConflict {
+                                expected,
+                                actual: None,
+                            });
+                        }
+                        String::new()
+                    }
                 },
                 [one] => {
                     if body_id.as_deref().is_some_and(|b| b != one) {
@@ -140,6 +173,7 @@ impl Fhir {
             Ok((out.resource, out.created))
         });
         let (resource, created) = outcome.map_err(|e| match e {
+            StoreError::Duplicate(m) if m.starts_with(EXISTS_UNMATCHED) => FhirError::Conflict(m),
             StoreError::Duplicate(m) => FhirError::bad_request(m),
             other => FhirError::from(other),
         })?;
@@ -150,19 +184,21 @@ impl Fhir {
         })
     }
 
-    /// `DELETE [base]/[type]?criteria`: one match is deleted; none is 404; several are 412.
+    /// `DELETE [base]/[type]?criteria`: one match is deleted (if it is the `If-Match`
+    /// version); none is 404; several are 412.
     pub fn conditional_delete(
         &self,
         ctx: &RequestContext,
         resource_type: &str,
         criteria: &str,
+        options: &WriteOptions,
     ) -> Result<DeleteOutcome, FhirError> {
         self.check_type(resource_type)?;
         let query = self.criteria(resource_type, criteria)?;
         let outcome = self.store.write_one(&ctx.audit(), |tx| {
             match tx.search_ids(&query, 2)?.as_slice() {
                 [] => Ok(None),
-                [one] => tx.delete(resource_type, one, None).map(Some),
+                [one] => tx.delete(resource_type, one, options.if_match).map(Some),
                 many => Err(StoreError::MultipleMatches { count: many.len() }),
             }
         })?;

@@ -318,7 +318,7 @@ impl Fhir {
     }
 
     /// Criteria of a conditional interaction (`If-None-Exist`, `PUT/DELETE Type?...`):
-    /// always strict, and at least one parameter.
+    /// always strict, and at least one parameter that selects resources.
     pub(crate) fn criteria(
         &self,
         resource_type: &str,
@@ -338,6 +338,15 @@ impl Fhir {
         let pairs = local_values(ctx_free(), pairs.iter())?;
         let mut query = parse_query_with(self.registry, resource_type, pairs, Handling::Strict)
             .map_err(query_error)?;
+        // Result parameters (`_count`, `_sort`, `_format`, ...) select nothing: criteria made
+        // of them alone would match every resource of the type, and a conditional delete or
+        // update would then act on whichever one happened to be alone.
+        if query.filters.is_empty() {
+            return Err(FhirError::bad_request(format!(
+                "the criteria '{criteria}' have no search parameter that selects resources; \
+                 a conditional interaction needs at least one"
+            )));
+        }
         check_cost(&query)?;
         self.expand_terminology(&mut query)?;
         self.imply_code_systems(&mut query);

@@ -285,10 +285,15 @@ pub async fn conditional_delete(
     path: String,
 ) -> HttpResponse {
     let call = call!(req, state);
+    let options = match negotiate::if_match(&req) {
+        Ok(if_match) => WriteOptions { if_match },
+        Err(e) => return call.fail(&e),
+    };
     let criteria = req.query_string().to_owned();
     let resource_type = path;
     let (fhir, ctx) = (state.fhir.clone(), call.ctx.clone());
-    match blocking(move || fhir.conditional_delete(&ctx, &resource_type, &criteria)).await {
+    match blocking(move || fhir.conditional_delete(&ctx, &resource_type, &criteria, &options)).await
+    {
         Ok(outcome) => deleted(&call, outcome),
         Err(e) => call.fail(&e),
     }
