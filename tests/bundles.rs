@@ -50,6 +50,7 @@ backends!(
     conditional_entries_are_judged_before_the_bundles_own_writes,
     two_entries_creating_under_one_criteria_are_refused,
     last_updated_search_entry_in_a_transaction,
+    entry_headers_and_ids_cannot_redirect_a_write,
 );
 
 const SYS: &str = "http://example.org/mrn";
@@ -1538,4 +1539,67 @@ fn two_entries_creating_under_one_criteria_are_refused(s: &Server) {
         assert!(text.contains("entries 0 and 1"), "{text}");
         assert_eq!(count(s, "Patient?identifier=TWICE-1"), 0);
     }
+}
+
+/// `ifNoneExist` belongs to creates, and a PUT entry's body id must be its url's: either used
+/// to move a PUT or DELETE onto whatever else the criteria or the body named.
+fn entry_headers_and_ids_cannot_redirect_a_write(s: &Server) {
+    let mut victim = with_mrn("Victim", "V-1");
+    victim["id"] = json!("victim");
+    s.put("Patient/victim", &victim).assert_status(201);
+    let mut target = patient("Target");
+    target["id"] = json!("target");
+    s.put("Patient/target", &target).assert_status(201);
+    let criteria = format!("identifier={}", enc(&format!("{SYS}|V-1")));
+    let mut delete = request_entry("DELETE", "Patient/target");
+    delete["request"]["ifNoneExist"] = json!(criteria);
+    let mut overwrite = patient("Overwritten");
+    overwrite["id"] = json!("elsewhere");
+    let mut put = put_entry("Patient/elsewhere", overwrite);
+    put["request"]["ifNoneExist"] = json!(criteria);
+    for kind in ["transaction", "batch"] {
+        for entry in [&delete, &put] {
+            let r = post_bundle(s, &bundle(kind, vec![entry.clone()]));
+            let text = if kind == "transaction" {
+                r.assert_outcome(400, "invalid");
+                diagnostics(&r.json())
+            } else {
+                r.assert_status(200);
+                let b = r.json();
+                assert!(status_of(&b["entry"][0]).starts_with("400"), "{b}");
+                b["entry"][0]["response"]["outcome"].to_string()
+            };
+            assert!(text.contains("ifNoneExist"), "{text}");
+        }
+    }
+    // A PUT entry whose body names another id, or none: 400, as for PUT Type/id.
+    let mut other = patient("OtherId");
+    other["id"] = json!("other-id");
+    let mut no_id = patient("NoId");
+    no_id.as_object_mut().unwrap().remove("id");
+    for body in [other, no_id] {
+        let r = post_bundle(
+            s,
+            &bundle("transaction", vec![put_entry("Patient/put-target", body)]),
+        );
+        r.assert_outcome(400, "invalid");
+        assert!(diagnostics(&r.json()).contains("id"), "{}", r.body);
+    }
+    // A conditional update that matches nothing may create its body's id, but not take over
+    // an existing resource its criteria did not match (409); nor can it meet an ifMatch.
+    let mut takeover = with_mrn("Takeover", "V-2");
+    takeover["id"] = json!("victim");
+    let url = format!("Patient?identifier={}", enc(&format!("{SYS}|V-2")));
+    post_bundle(s, &bundle("transaction", vec![put_entry(&url, takeover)]))
+        .assert_outcome(409, "conflict");
+    let mut matched_none = put_entry(&url, with_mrn("Fresh", "V-2"));
+    matched_none["request"]["ifMatch"] = json!("W/\"1\"");
+    post_bundle(s, &bundle("transaction", vec![matched_none])).assert_status(412);
+    assert_eq!(count(s, &url), 0);
+    s.get("Patient/victim").assert_status(200);
+    assert_eq!(s.get("Patient/victim").etag_version(), 1);
+    assert_eq!(s.get("Patient/target").etag_version(), 1);
+    s.get("Patient/elsewhere").assert_status(404);
+    s.get("Patient/put-target").assert_status(404);
+    s.get("Patient/other-id").assert_status(404);
 }

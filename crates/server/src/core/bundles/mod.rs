@@ -678,6 +678,14 @@ fn execute(
                     if !others.is_empty() {
                         return Err(changed_concurrently(p));
                     }
+                    crate::core::conditional::refuse_existing(tx, &p.resource_type, &p.id)?;
+                }
+                Some(_) if p.if_match.is_some() => {
+                    // Nothing matched, so no version can be the one ifMatch expects.
+                    return Err(StoreError::VersionConflict {
+                        expected: p.if_match.unwrap_or_default(),
+                        actual: None,
+                    });
                 }
                 Some(c) => {
                     return create_claiming(tx, p, prepared, &c.query, written, || {

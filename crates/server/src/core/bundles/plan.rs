@@ -239,7 +239,17 @@ pub fn plan_entry(
         })?),
         None => None,
     };
-    let mut criteria = header("ifNoneExist");
+    // ifNoneExist belongs to a create (Bundle.entry.request.ifNoneExist); on any other entry
+    // it would turn the write towards whatever its criteria match.
+    let mut criteria = match (header("ifNoneExist"), method.as_str(), query) {
+        (Some(_), m, q) if m != "POST" || q.is_some() => {
+            return Err(FhirError::bad_request_at(
+                "ifNoneExist applies to creates (POST Type) only",
+                format!("Bundle.entry[{index}].request.ifNoneExist"),
+            ))
+        }
+        (c, _, _) => c,
+    };
     let url_error = |m: &str| {
         FhirError::bad_request_at(
             format!("{method} {url}: {m}"),
@@ -325,6 +335,24 @@ pub fn plan_entry(
                 format!("the resource is a {body_type} but request.url is for {resource_type}"),
                 format!("Bundle.entry[{index}].request.url"),
             ));
+        }
+        // As for `PUT Type/id` (http.html#update): the body's id must be the url's.
+        if action == Action::Update && !id.is_empty() {
+            match r.get("id").and_then(Value::as_str) {
+                Some(body_id) if body_id == id => {}
+                Some(body_id) => {
+                    return Err(FhirError::bad_request_at(
+                        format!("the resource's id '{body_id}' differs from request.url's '{id}'"),
+                        format!("Bundle.entry[{index}].resource.id"),
+                    ))
+                }
+                None => {
+                    return Err(FhirError::bad_request_at(
+                        format!("an update needs the resource's id ('{id}', as in request.url)"),
+                        format!("Bundle.entry[{index}].resource.id"),
+                    ))
+                }
+            }
         }
     }
     Ok(Planned {
