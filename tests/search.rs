@@ -53,6 +53,7 @@ backends!(
     reference_as_absolute_url_on_this_server,
     system_search_across_types,
     contained_resources_on_request,
+    references_to_other_servers_are_not_local,
 );
 
 const MRN: &str = "http://example.org/mrn";
@@ -2405,4 +2406,69 @@ fn contained_resources_on_request(s: &Server) {
     without["subject"] = json!({"display": "unknown"});
     s.update(&without);
     assert_eq!(count(s, "Patient?family=kontainedfam&_contained=true"), 0);
+}
+
+/// An absolute reference to another server's `Patient/p1` is not the local `Patient/p1`:
+/// not for `Type/id` values, compartments, chains or includes. Values under this server's own
+/// base are references only for reference parameters; a token's system under the base stays
+/// as written. With `--base-url`, stored references under it are local.
+fn references_to_other_servers_are_not_local(s: &Server) {
+    const FOREIGN: &str = "http://other.example/fhir/Patient/p1";
+    let mut p1 = json!({"resourceType": "Patient", "id": "p1", "name": [{"family": "Local"}]});
+    p1["identifier"] = json!([{"system": format!("{}/ids", s.base), "value": "123"}]);
+    s.put("Patient/p1", &p1).assert_status(201);
+    let encounter = |id: &str, reference: &str| {
+        let e = json!({"resourceType": "Encounter", "id": id, "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": {"reference": reference}});
+        s.put(&format!("Encounter/{id}"), &e).assert_status(201);
+    };
+    encounter("e-local", "Patient/p1");
+    encounter("e-foreign", FOREIGN);
+    let ids = |path: &str| {
+        let mut v = search_ids(s, path);
+        v.sort();
+        v
+    };
+    assert_eq!(ids("Encounter?subject=Patient/p1"), ["e-local"]);
+    assert_eq!(ids("Encounter?patient=p1"), ["e-local"]);
+    assert_eq!(
+        ids(&format!("Encounter?subject={}", enc(FOREIGN))),
+        ["e-foreign"]
+    );
+    let own = format!("{}/Patient/p1", s.base);
+    assert_eq!(
+        ids(&format!("Encounter?subject={}", enc(&own))),
+        ["e-local"]
+    );
+    assert_eq!(ids("Encounter?subject.family=local"), ["e-local"]);
+    assert_eq!(ids("Patient/p1/Encounter"), ["e-local"]);
+    assert_eq!(
+        ids("Patient?_has:Encounter:subject:_id=e-foreign"),
+        Vec::<String>::new()
+    );
+    let included = search(s, "Encounter?_id=e-foreign&_include=Encounter:subject");
+    assert_eq!(entries_in_mode(&included, "include").len(), 0, "{included}");
+    // A token whose system lies under the base is matched as written.
+    let system = format!("{}/ids|123", s.base);
+    assert_eq!(ids(&format!("Patient?identifier={}", enc(&system))), ["p1"]);
+    // With --base-url, a stored reference under it is a local one.
+    let Some(configured) = Server::start(
+        common::Options::new(s.backend)
+            .arg("--base-url")
+            .arg("http://other.example/fhir"),
+    ) else {
+        return;
+    };
+    let p1 = json!({"resourceType": "Patient", "id": "p1"});
+    configured.put("Patient/p1", &p1).assert_status(201);
+    let e = json!({"resourceType": "Encounter", "id": "e-own", "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "subject": {"reference": FOREIGN}});
+    configured.put("Encounter/e-own", &e).assert_status(201);
+    assert_eq!(
+        search_ids(&configured, "Encounter?subject=Patient/p1"),
+        ["e-own"]
+    );
+    assert_eq!(search_ids(&configured, "Patient/p1/Encounter"), ["e-own"]);
 }

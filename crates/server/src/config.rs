@@ -38,6 +38,11 @@ pub struct ReindexArgs {
 
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    /// This server's public base URL (as for `serve`): absolute references under it are
+    /// indexed as local `Type/id` references.
+    #[arg(long, env = "CUSTODIAN_BASE_URL")]
+    pub base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -65,6 +70,11 @@ pub struct ImportArgs {
     /// No progress bar (e.g. in scripts).
     #[arg(long)]
     pub quiet: bool,
+
+    /// This server's public base URL (as for `serve`): absolute references under it are
+    /// indexed as local `Type/id` references.
+    #[arg(long, env = "CUSTODIAN_BASE_URL")]
+    pub base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -63,6 +63,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         store,
         core::CoreConfig {
             referential_integrity: !args.no_referential_integrity,
+            local_base: args.base_url.clone(),
         },
     )
     .map_err(|e| e.to_string())?;

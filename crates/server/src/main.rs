@@ -90,8 +90,11 @@ fn limit_malloc_arenas() {}
 fn reindex(args: custodian_server::config::ReindexArgs) -> Result<(), String> {
     // The import's store: a bigger writer cache for the same kind of bulk rewrite.
     let store = custodian_server::open_store_for_import(&args.database)?;
-    let fhir =
-        custodian_server::core::Fhir::new(store, Default::default()).map_err(|e| e.to_string())?;
+    let config = custodian_server::core::CoreConfig {
+        local_base: args.base_url.clone(),
+        ..Default::default()
+    };
+    let fhir = custodian_server::core::Fhir::new(store, config).map_err(|e| e.to_string())?;
     let done = fhir
         .reindex(&args.types, |t, n| eprint!("\rreindexing {t}: {n}"))
         .map_err(|e| e.to_string())?;
@@ -108,6 +111,7 @@ fn import(args: custodian_server::config::ImportArgs) -> Result<(), String> {
         store,
         custodian_server::core::CoreConfig {
             referential_integrity: args.referential_integrity,
+            local_base: args.base_url.clone(),
         },
     )
     .map_err(|e| e.to_string())?;

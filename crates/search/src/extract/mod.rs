@@ -9,6 +9,7 @@
 mod date;
 mod numeric;
 mod reference;
+pub use reference::localize as localize_references;
 mod string;
 mod token;
 

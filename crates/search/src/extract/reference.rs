@@ -1,5 +1,8 @@
-//! Reference parameters. `Type/id` (also inside an absolute URL, also with `/_history/v`)
-//! fills type and id; absolute URLs, `urn:` references and canonicals also keep the URL;
+//! Reference parameters. A relative `Type/id` (also with `/_history/v`) fills type and id;
+//! an absolute URL, a `urn:` reference or a canonical keeps only the URL: it names a resource
+//! on another server, which `Type/id` searches, chains, includes and compartments must not
+//! take for the local resource of the same type and id. URLs under this server's own base
+//! become local again through [`localize`], which the server applies with its configured base;
 //! `Reference.identifier` fills the identifier pair for `:identifier`. A reference to a
 //! contained resource (`#id`) becomes target type `#Type` (its type in `contained`) and
 //! target id `#id`; the store completes the id to the contained resource's row
@@ -86,11 +89,11 @@ fn from_reference(reference: &str, identifier: Option<(Option<&str>, &str)>) -> 
     if reference.starts_with('#') || reference.is_empty() {
         return None;
     }
-    let path = reference.split("/_history/").next().unwrap_or(reference);
-    let target_type = reference_type(reference);
-    let target_id = target_type.and_then(|_| path.rsplit('/').next());
     let absolute = reference.contains(':');
-    let local = target_type.is_some() && !absolute && path.matches('/').count() == 1;
+    let path = reference.split("/_history/").next().unwrap_or(reference);
+    let target_type = reference_type(reference).filter(|_| !absolute);
+    let target_id = target_type.and_then(|_| path.rsplit('/').next());
+    let local = target_type.is_some() && path.matches('/').count() == 1;
     Some(IndexValue::Reference {
         target_type: target_type.map(str::to_owned),
         target_id: target_id.map(str::to_owned),
@@ -98,4 +101,47 @@ fn from_reference(reference: &str, identifier: Option<(Option<&str>, &str)>) -> 
         identifier_system: identifier.and_then(|(s, _)| s).map(str::to_owned),
         identifier_value: identifier.map(|(_, v)| v.to_owned()),
     })
+}
+
+/// Makes the reference values of `index` whose URL lies under `base` (this server's public
+/// base, e.g. `https://fhir.example.org/fhir`, no trailing slash) local `Type/id` targets,
+/// as if the resource had written them relative.
+pub fn localize(index: &mut crate::index::ResourceIndex, base: &str) {
+    let base = base.trim_end_matches('/');
+    let entries = index.entries.iter_mut().chain(
+        index
+            .contained
+            .iter_mut()
+            .flat_map(|c| c.entries.iter_mut()),
+    );
+    for entry in entries {
+        let IndexValue::Reference {
+            target_type,
+            target_id,
+            url,
+            ..
+        } = &mut entry.value
+        else {
+            continue;
+        };
+        let Some(relative) = url
+            .as_deref()
+            .and_then(|u| u.strip_prefix(base))
+            .and_then(|u| u.strip_prefix('/'))
+        else {
+            continue;
+        };
+        let Some(IndexValue::Reference {
+            target_type: t @ Some(_),
+            target_id: i,
+            url: None,
+            ..
+        }) = from_reference(relative, None)
+        else {
+            continue;
+        };
+        *target_type = t;
+        *target_id = i;
+        *url = None;
+    }
 }

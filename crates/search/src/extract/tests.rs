@@ -326,14 +326,31 @@ fn patient_golden() {
         refs(&index, "general-practitioner"),
         [
             (Some("Practitioner"), Some("dr1"), None),
+            // Another server's Organization/o9: only its URL, never the local o9.
             (
-                Some("Organization"),
-                Some("o9"),
+                None,
+                None,
                 Some("http://other.example/fhir/Organization/o9")
             ),
         ]
     );
     assert_eq!(refs(&index, "link"), [(Some("Patient"), Some("p0"), None)]);
+    // Under this server's base it is a local reference again.
+    let mut local = index.clone();
+    super::localize_references(&mut local, "http://other.example/fhir/");
+    assert_eq!(
+        refs(&local, "general-practitioner"),
+        [
+            (Some("Practitioner"), Some("dr1"), None),
+            (Some("Organization"), Some("o9"), None),
+        ]
+    );
+    let mut elsewhere = index.clone();
+    super::localize_references(&mut elsewhere, "http://other.example/fh");
+    assert_eq!(
+        refs(&elsewhere, "general-practitioner"),
+        refs(&index, "general-practitioner")
+    );
     let org = entries(&index, "organization");
     assert_eq!(
         org,

@@ -40,12 +40,16 @@ const NOT_STORED: &[&str] = &[
 pub struct CoreConfig {
     /// Check that local references point to stored resources (off for out-of-order loads).
     pub referential_integrity: bool,
+    /// This server's public base URL, when configured: references under it are indexed as
+    /// local `Type/id` references; any other absolute reference is another server's.
+    pub local_base: Option<String>,
 }
 
 impl Default for CoreConfig {
     fn default() -> Self {
         CoreConfig {
             referential_integrity: true,
+            local_base: None,
         }
     }
 }

@@ -22,19 +22,13 @@ impl Fhir {
             }
             types.to_vec()
         };
-        let registry = self.registry;
         let mut done = Vec::new();
         for t in &types {
             let n = self.store.reindex(
                 t,
                 |body| {
                     let value: Value = serde_json::from_str(body)?;
-                    Ok(custodian_search::extract::extract_stored(
-                        registry,
-                        t,
-                        &value,
-                        &self.served,
-                    ))
+                    Ok(self.extract(t, &value))
                 },
                 |n| progress(t, n),
             )?;

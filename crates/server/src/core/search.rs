@@ -131,7 +131,7 @@ impl Fhir {
         handling: Handling,
     ) -> Result<SearchPlan, FhirError> {
         let served: Vec<&str> = self.supported_types().collect();
-        let (cursor, pairs) = search_pairs(ctx, params)?;
+        let (cursor, pairs) = search_pairs(params)?;
         let query = parse_system_query_with(self.registry, &served, pairs, handling).map_err(
             |e| match e {
                 // A `_type` value, not a path: the request is malformed, not aimed at nothing.
@@ -142,6 +142,8 @@ impl Fhir {
                 other => query_error(other),
             },
         )?;
+        let mut query = query;
+        localize_references(&mut query.filters, &ctx.base_url);
         self.finish_plan(query, ctx.base_url.clone(), cursor)
     }
 
@@ -163,9 +165,10 @@ impl Fhir {
         handling: Handling,
     ) -> Result<SearchPlan, FhirError> {
         self.check_type(resource_type)?;
-        let (cursor, pairs) = search_pairs(ctx, params)?;
-        let query =
+        let (cursor, pairs) = search_pairs(params)?;
+        let mut query =
             parse_query_with(self.registry, resource_type, pairs, handling).map_err(query_error)?;
+        localize_references(&mut query.filters, &ctx.base_url);
         self.finish_plan(query, format!("{}/{resource_type}", ctx.base_url), cursor)
     }
 
@@ -335,7 +338,7 @@ impl Fhir {
                 "conditional interactions need at least one search parameter",
             ));
         }
-        let pairs = local_values(ctx_free(), pairs.iter())?;
+        let pairs = local_values(pairs.iter())?;
         let mut query = parse_query_with(self.registry, resource_type, pairs, Handling::Strict)
             .map_err(query_error)?;
         // Result parameters (`_count`, `_sort`, `_format`, ...) select nothing: criteria made
@@ -346,6 +349,9 @@ impl Fhir {
                 "the criteria '{criteria}' have no search parameter that selects resources; \
                  a conditional interaction needs at least one"
             )));
+        }
+        if let Some(base) = &self.config.local_base {
+            localize_references(&mut query.filters, base);
         }
         check_cost(&query)?;
         self.expand_terminology(&mut query)?;
@@ -556,16 +562,12 @@ fn check_cost(query: &SearchQuery) -> Result<(), FhirError> {
 /// A search's `_cursor` and its search parameters (see [`local_values`]).
 type SearchPairs = (Option<String>, Vec<(String, String)>);
 
-fn search_pairs(
-    ctx: &RequestContext,
-    params: &[(String, String)],
-) -> Result<SearchPairs, FhirError> {
+fn search_pairs(params: &[(String, String)]) -> Result<SearchPairs, FhirError> {
     let cursor = params
         .iter()
         .find(|(n, _)| n == "_cursor")
         .map(|(_, v)| v.clone());
     let pairs = local_values(
-        ctx,
         params
             .iter()
             .filter(|(n, _)| !NOT_SEARCH.contains(&n.as_str())),
@@ -573,19 +575,41 @@ fn search_pairs(
     Ok((cursor, pairs))
 }
 
-/// No context: criteria of conditional interactions carry relative references only.
-fn ctx_free() -> Option<&'static RequestContext> {
-    None
+/// Reference values under this server's `base` (`http://host/fhir/Patient/1`) in the local
+/// form the index holds (`Patient/1`); other values, tokens and uris under the base
+/// included, stay as written.
+fn localize_references(filters: &mut [Filter], base: &str) {
+    let base = format!("{}/", base.trim_end_matches('/'));
+    for filter in filters {
+        match filter {
+            Filter::Condition(c) if c.param_type == SearchParamType::Reference => {
+                for value in &mut c.values {
+                    if let SearchValue::Reference {
+                        id: Some(_),
+                        url: url @ Some(_),
+                        ..
+                    } = value
+                    {
+                        if url.as_deref().is_some_and(|u| u.starts_with(&base)) {
+                            *url = None;
+                        }
+                    }
+                }
+            }
+            Filter::Condition(_) | Filter::Compartment(_) => {}
+            Filter::Chain(chain) => {
+                localize_references(std::slice::from_mut(&mut chain.filter), &base)
+            }
+            Filter::Has(has) => localize_references(std::slice::from_mut(&mut has.filter), &base),
+        }
+    }
 }
 
-/// Refuses NUL characters (no database stores them in text) and turns absolute references to
-/// this server's base (`http://host/fhir/Patient/1`) into the local form the index holds.
-fn local_values<'a, C, I>(ctx: C, pairs: I) -> Result<Vec<(String, String)>, FhirError>
+/// Refuses NUL characters: no database stores them in text.
+fn local_values<'a, I>(pairs: I) -> Result<Vec<(String, String)>, FhirError>
 where
-    C: Into<Option<&'a RequestContext>>,
     I: Iterator<Item = &'a (String, String)>,
 {
-    let base = ctx.into().map(|c| format!("{}/", c.base_url));
     pairs
         .map(|(name, value)| {
             if name.contains('\0') || value.contains('\0') {
@@ -597,15 +621,7 @@ where
                     name.replace('\0', ""),
                 ));
             }
-            let value = match &base {
-                Some(base) => value
-                    .split(',')
-                    .map(|v| v.strip_prefix(base.as_str()).unwrap_or(v))
-                    .collect::<Vec<_>>()
-                    .join(","),
-                None => value.clone(),
-            };
-            Ok((name.clone(), value))
+            Ok((name.clone(), value.clone()))
         })
         .collect()
 }

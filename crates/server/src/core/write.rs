@@ -128,17 +128,30 @@ impl Fhir {
         }
         let value = json::to_value(&resource).map_err(|e| FhirError::Internal(e.to_string()))?;
         let warnings = self.validate_value(&value, scope)?;
-        let index = custodian_search::extract::extract_stored(
-            self.registry,
-            resource_type,
-            &value,
-            &self.served,
-        );
+        let index = self.extract(resource_type, &value);
         Ok(Prepared {
             resource,
             index,
             warnings,
         })
+    }
+
+    /// The index rows of `value`, with references under the configured base made local.
+    pub(crate) fn extract(
+        &self,
+        resource_type: &str,
+        value: &Value,
+    ) -> custodian_search::index::ResourceIndex {
+        let mut index = custodian_search::extract::extract_stored(
+            self.registry,
+            resource_type,
+            value,
+            &self.served,
+        );
+        if let Some(base) = &self.config.local_base {
+            custodian_search::extract::localize_references(&mut index, base);
+        }
+        index
     }
 
     /// Runs validation; errors fail the write, warnings are returned.
