@@ -54,6 +54,7 @@ backends!(
     system_search_across_types,
     contained_resources_on_request,
     references_to_other_servers_are_not_local,
+    long_or_lists_are_answered_or_refused,
 );
 
 const MRN: &str = "http://example.org/mrn";
@@ -2471,4 +2472,36 @@ fn references_to_other_servers_are_not_local(s: &Server) {
         ["e-own"]
     );
     assert_eq!(search_ids(&configured, "Patient/p1/Encounter"), ["e-own"]);
+}
+
+/// Long OR lists, in a parameter, a chain and `_has`, are answered or refused as too costly:
+/// never a 500 (SQLite's expression depth and bound-variable limits were reached at ~500-1000).
+fn long_or_lists_are_answered_or_refused(s: &Server) {
+    populate(s);
+    for n in [100, 250, 500, 501, 1000] {
+        let values: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+        let list = values.join(",");
+        for path in [
+            format!("Condition?code={list}"),
+            format!("Encounter?subject:Patient.family={list}"),
+            format!("Patient?_has:Condition:subject:code={list}"),
+            format!("Patient?_id={list}"),
+        ] {
+            let r = s.get(&path);
+            if n <= 500 {
+                r.assert_status(200);
+            } else {
+                r.assert_outcome(400, "too-costly");
+            }
+        }
+    }
+    let ids: Vec<String> = (0..40_000).map(|i| format!("id{i}")).collect();
+    let r = s
+        .req("POST", "Patient/_search")
+        .body(
+            "application/x-www-form-urlencoded",
+            &format!("_id={}", ids.join(",")),
+        )
+        .send();
+    r.assert_outcome(400, "too-costly");
 }

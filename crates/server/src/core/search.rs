@@ -549,6 +549,10 @@ impl Fhir {
 /// request hold the database (PostgreSQL plans explode well before 200).
 const MAX_FILTERS: usize = 32;
 
+/// More OR'ed values than this in one search is refused: each is a term of the statement, and
+/// about a thousand of them exceed SQLite's expression depth (a 500 before this limit).
+const MAX_VALUES: usize = 500;
+
 fn check_cost(query: &SearchQuery) -> Result<(), FhirError> {
     if query.filters.len() > MAX_FILTERS {
         return Err(FhirError::TooCostly(format!(
@@ -556,7 +560,23 @@ fn check_cost(query: &SearchQuery) -> Result<(), FhirError> {
             query.filters.len()
         )));
     }
+    let values: usize = query.filters.iter().map(value_count).sum();
+    if values > MAX_VALUES {
+        return Err(FhirError::TooCostly(format!(
+            "{values} search values given; at most {MAX_VALUES} are accepted in one search"
+        )));
+    }
     Ok(())
+}
+
+/// The values a filter ORs, chains and `_has` included.
+fn value_count(filter: &Filter) -> usize {
+    match filter {
+        Filter::Condition(c) => c.values.len(),
+        Filter::Chain(chain) => value_count(&chain.filter),
+        Filter::Has(has) => value_count(&has.filter),
+        Filter::Compartment(_) => 1,
+    }
 }
 
 /// A search's `_cursor` and its search parameters (see [`local_values`]).

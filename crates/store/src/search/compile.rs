@@ -571,17 +571,16 @@ impl Compiler {
 
     /// `(<value> OR <value> ...)` on the index row alias `x`.
     fn values(&self, c: &Condition, x: &str) -> Result<Sql, StoreError> {
-        let mut sql = Sql::new("(");
-        for (i, v) in c.values.iter().enumerate() {
-            if i > 0 {
-                sql.push(" OR ");
-            }
-            sql.push("(");
-            self.value(c, x, v, &mut sql)?;
-            sql.push(")");
-        }
-        sql.push(")");
-        Ok(sql)
+        let terms = c
+            .values
+            .iter()
+            .map(|v| {
+                let mut term = Sql::default();
+                self.value(c, x, v, &mut term)?;
+                Ok(term)
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(any_of(terms))
     }
 
     fn value(
@@ -815,21 +814,18 @@ impl Compiler {
         if c.modifier.is_some() {
             return Err(unsupported(c));
         }
-        let mut sql = Sql::new("(");
-        for (i, v) in c.values.iter().enumerate() {
+        let mut terms = Vec::new();
+        for v in &c.values {
             let SearchValue::Date {
                 prefix, low, high, ..
             } = v
             else {
                 return Err(unsupported(c));
             };
-            if i > 0 {
-                sql.push(" OR ");
-            }
             let rm = date_match(*prefix, *low, *high, self.now);
-            sql.push("(");
+            let mut term = Sql::default();
             bounds(
-                &mut sql,
+                &mut term,
                 rm.negated,
                 &rm.all,
                 |_| col.clone(),
@@ -837,11 +833,33 @@ impl Compiler {
                     s.int(v);
                 },
             );
+            terms.push(term);
+        }
+        Ok(Pred::Expr(any_of(terms)))
+    }
+}
+
+/// `(t1 OR t2 OR ...)`, nested as a balanced tree: SQLite parses a flat OR chain of n terms
+/// n levels deep and refuses past 1,000 levels (long value lists answered 500); balanced,
+/// 500 values nest 9 levels.
+fn any_of(mut terms: Vec<Sql>) -> Sql {
+    let mut sql = Sql::new("(");
+    match terms.len() {
+        0 => {
+            sql.push("1 = 0");
+        }
+        1 => {
+            sql.push("(");
+            sql.append(terms.remove(0));
             sql.push(")");
         }
-        sql.push(")");
-        Ok(Pred::Expr(sql))
+        n => {
+            let right = terms.split_off(n / 2);
+            sql.append(any_of(terms)).push(" OR ").append(any_of(right));
+        }
     }
+    sql.push(")");
+    sql
 }
 
 /// `_id`: the current row's `resource_id` column.
