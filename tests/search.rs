@@ -55,6 +55,7 @@ backends!(
     contained_resources_on_request,
     references_to_other_servers_are_not_local,
     long_or_lists_are_answered_or_refused,
+    lenient_handling_still_refuses_unsupported_modifiers,
 );
 
 const MRN: &str = "http://example.org/mrn";
@@ -984,6 +985,29 @@ fn summary_count_total_and_elements(s: &Server) {
             r.get("gender").is_none() && r.get("identifier").is_none(),
             "{r}"
         );
+    }
+    // The list does not apply to included resources (search.html#elements).
+    let b = search(
+        s,
+        "Encounter?class=AMB&_elements=status&_include=Encounter:subject",
+    );
+    let matched = entries_in_mode(&b, "match");
+    assert!(!matched.is_empty(), "{b}");
+    assert!(
+        matched
+            .iter()
+            .all(|e| e["resource"].get("subject").is_none()),
+        "{b}"
+    );
+    let included = entries_in_mode(&b, "include");
+    assert!(!included.is_empty(), "{b}");
+    for e in &included {
+        assert!(e["resource"].get("name").is_some(), "{e}");
+        let tags = e["resource"]["meta"]["tag"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!tags.iter().any(|t| t["code"] == "SUBSETTED"), "{e}");
     }
     // A resource type may come first; a nested path is refused, on searches and on reads.
     let b = search(s, "Patient?family=muller&_elements=Patient.birthDate");
@@ -2504,4 +2528,29 @@ fn long_or_lists_are_answered_or_refused(s: &Server) {
         )
         .send();
     r.assert_outcome(400, "too-costly");
+}
+
+/// `Prefer: handling=lenient` ignores unknown parameters, not modifiers the server does not
+/// support (search.html#modifiers): ignoring `identifier:of-type` would answer every Patient.
+fn lenient_handling_still_refuses_unsupported_modifiers(s: &Server) {
+    populate(s);
+    for path in [
+        "Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|1001",
+        "Patient?family:foo=x",
+        "Patient?gender:exact=male",
+        "?_type=Patient&family:foo=x",
+    ] {
+        let r = s
+            .req("GET", path)
+            .header("Prefer", "handling=lenient")
+            .send();
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+    }
+    s.get("?_type=Patient&family=muller").assert_status(200);
+    // An unknown parameter is still ignored, with a warning.
+    let r = s
+        .req("GET", "Patient?nonsense=1&family=muller")
+        .header("Prefer", "handling=lenient")
+        .send();
+    r.assert_status(200);
 }

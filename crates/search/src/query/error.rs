@@ -15,6 +15,8 @@ pub enum QueryError {
     NotSupported { param: String, reason: String },
     #[error("unknown modifier `:{modifier}` on `{param}`")]
     UnknownModifier { param: String, modifier: String },
+    #[error("modifier `:{modifier}` on `{param}` is not supported yet")]
+    ModifierNotSupported { param: String, modifier: String },
     #[error("modifier `:{modifier}` is not allowed on the {param_type} parameter `{param}`")]
     ModifierNotAllowed {
         param: String,
@@ -34,6 +36,19 @@ pub enum QueryError {
 }
 
 impl QueryError {
+    /// A modifier the server does not know, allow there or support: refused even under
+    /// `handling=lenient`, which ignores unknown parameters only (search.html#modifiers: a
+    /// server "SHALL reject any search request that contains a search parameter with an
+    /// unsupported modifier"; ignoring it would widen the search, e.g. to every patient).
+    pub fn is_modifier_error(&self) -> bool {
+        matches!(
+            self,
+            QueryError::UnknownModifier { .. }
+                | QueryError::ModifierNotAllowed { .. }
+                | QueryError::ModifierNotSupported { .. }
+        )
+    }
+
     /// The parameter at fault, as written.
     pub fn param(&self) -> Option<&str> {
         match self {
@@ -41,6 +56,7 @@ impl QueryError {
             QueryError::UnknownParameter { param, .. }
             | QueryError::NotSupported { param, .. }
             | QueryError::UnknownModifier { param, .. }
+            | QueryError::ModifierNotSupported { param, .. }
             | QueryError::ModifierNotAllowed { param, .. }
             | QueryError::InvalidValue { param, .. }
             | QueryError::InvalidChain { param, .. }

@@ -109,10 +109,6 @@ impl Parser<'_> {
             param: self.param.to_owned(),
             modifier: text.to_owned(),
         };
-        let not_supported = |why: &str| QueryError::NotSupported {
-            param: self.param.to_owned(),
-            reason: format!(":{text} {why}"),
-        };
         Ok(match text {
             "missing" => Modifier::Missing,
             "exact" => Modifier::Exact,
@@ -124,7 +120,12 @@ impl Parser<'_> {
             "below" => Modifier::Below,
             "in" => Modifier::In,
             "not-in" => Modifier::NotIn,
-            "of-type" => return Err(not_supported("is not supported yet")),
+            "of-type" => {
+                return Err(QueryError::ModifierNotSupported {
+                    param: self.param.to_owned(),
+                    modifier: text.to_owned(),
+                })
+            }
             t if self.registry.is_resource_type(t) => Modifier::Type(t.to_owned()),
             _ => return Err(unknown()),
         })

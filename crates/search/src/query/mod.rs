@@ -86,6 +86,7 @@ where
         match (outcome, handling) {
             (Ok(()), _) => query.applied.push((name.to_owned(), value.to_owned())),
             (Err(e), Handling::Strict) => return Err(e),
+            (Err(e), Handling::Lenient) if e.is_modifier_error() => return Err(e),
             (Err(reason), Handling::Lenient) => query.ignored.push(IgnoredParam {
                 name: name.to_owned(),
                 value: value.to_owned(),

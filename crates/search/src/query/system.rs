@@ -67,6 +67,7 @@ where
         match (outcome, handling) {
             (Ok(()), _) => kept[i] = true,
             (Err(e), Handling::Strict) => return Err(e),
+            (Err(e), Handling::Lenient) if e.is_modifier_error() => return Err(e),
             (Err(reason), Handling::Lenient) => ignored.push(IgnoredParam {
                 name: name.clone(),
                 value: value.clone(),

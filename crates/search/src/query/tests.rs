@@ -179,7 +179,7 @@ fn token_forms_and_modifiers() {
     }
     assert!(matches!(
         err("Condition", "code:of-type", "x"),
-        QueryError::NotSupported { .. }
+        QueryError::ModifierNotSupported { .. }
     ));
     assert!(matches!(
         err("Patient", "gender:exact", "male"),

@@ -278,7 +278,12 @@ impl Fhir {
         let mut writer = BundleWriter::new("searchset", result.total, &links);
         for (mode, resources) in [("match", &result.matches), ("include", &result.included)] {
             for (i, r) in resources.iter().enumerate() {
-                let body = subset.apply(&r.resource_type, r.body.clone())?;
+                // "The list of elements does not apply to included resources" (search.html
+                // #elements); `_summary` does.
+                let body = match (mode, &subset) {
+                    ("include", Subset::Elements(_)) => r.body.clone(),
+                    _ => subset.apply(&r.resource_type, r.body.clone())?,
+                };
                 // A contained resource is addressed within its container (references.html).
                 let container = match mode {
                     "match" => result.contained_in.get(i).and_then(Option::as_deref),
@@ -702,7 +707,9 @@ fn push_outcome(writer: &mut BundleWriter, outcome: Option<&Value>) {
 fn query_error(e: QueryError) -> FhirError {
     match e {
         QueryError::UnknownResourceType { resource_type } => FhirError::UnknownType(resource_type),
-        QueryError::NotSupported { .. } => FhirError::NotSupported(e.to_string()),
+        QueryError::NotSupported { .. } | QueryError::ModifierNotSupported { .. } => {
+            FhirError::NotSupported(e.to_string())
+        }
         other => FhirError::bad_request(other.to_string()),
     }
 }
