@@ -51,6 +51,7 @@ backends!(
     two_entries_creating_under_one_criteria_are_refused,
     last_updated_search_entry_in_a_transaction,
     entry_headers_and_ids_cannot_redirect_a_write,
+    head_entries_answer_without_the_resource,
 );
 
 const SYS: &str = "http://example.org/mrn";
@@ -1602,4 +1603,26 @@ fn entry_headers_and_ids_cannot_redirect_a_write(s: &Server) {
     s.get("Patient/elsewhere").assert_status(404);
     s.get("Patient/put-target").assert_status(404);
     s.get("Patient/other-id").assert_status(404);
+}
+
+/// HEAD is GET without a body (http.html): its entry has status and ETag, no resource.
+fn head_entries_answer_without_the_resource(s: &Server) {
+    let created = s.create(&patient("Headed"));
+    let url = format!("Patient/{}", created["id"].as_str().unwrap());
+    for kind in ["batch", "transaction"] {
+        let b = post_bundle(
+            s,
+            &bundle(
+                kind,
+                vec![request_entry("HEAD", &url), request_entry("GET", &url)],
+            ),
+        );
+        b.assert_status(200);
+        let b = b.json();
+        let (head, get) = (&b["entry"][0], &b["entry"][1]);
+        assert_eq!(status_of(head), "200 OK", "{b}");
+        assert_eq!(head["response"]["etag"], "W/\"1\"", "{b}");
+        assert!(head.get("resource").is_none(), "{b}");
+        assert_eq!(get["resource"]["name"][0]["family"], "Headed", "{b}");
+    }
 }

@@ -70,6 +70,19 @@ fn conditional_create_zero_one_two_matches(s: &Server) {
     r.assert_status(200);
     let existing = r.json();
     assert_eq!(existing["id"], id.as_str());
+    // Asked for an outcome, it says that nothing was written.
+    let r = s
+        .req("POST", "Patient")
+        .header("If-None-Exist", &criteria("C-1"))
+        .header("Prefer", "return=OperationOutcome")
+        .json(&with_mrn("Twice", "C-1"))
+        .send();
+    r.assert_status(200);
+    let text = r.json()["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("nothing was written"), "{text}");
     assert_eq!(existing["name"][0]["family"], "Once");
     assert_eq!(r.etag_version(), 1);
     assert_eq!(count(s, &format!("Patient?{}", criteria("C-1"))), 1);

@@ -52,6 +52,7 @@ backends!(
     history_of_update_as_create_says_put,
     if_modified_since_equal_to_last_modified,
     recreate_after_delete_is_201,
+    dot_ids_are_refused,
 );
 
 fn if_modified_since_equal_to_last_modified(s: &Server) {
@@ -1804,4 +1805,23 @@ fn audit_rows_and_log_lines_name_the_request_not_the_patient(s: &Server) {
         !log.contains(&id) && !log.contains("Auditfamilyname"),
         "{log}"
     );
+}
+
+/// `.` and `..` fit the id pattern but, as URL segments, name the parent path: refused.
+fn dot_ids_are_refused(s: &Server) {
+    for id in [".", ".."] {
+        let mut p = patient("Dotted");
+        p["id"] = json!(id);
+        // %2E keeps the client from collapsing the segment before it is sent.
+        let encoded = id.replace('.', "%2E");
+        let r = s.put(&format!("Patient/{encoded}"), &p);
+        // `..` may already be resolved against the path (then PUT on the base: 405).
+        assert!(r.status == 400 || r.status == 405, "{id}: {}", r.body);
+    }
+    let found = s.get("Patient?family=dotted").json();
+    assert_eq!(found.get("entry"), None, "{found}");
+    // Ids with dots inside stay valid.
+    let mut p = patient("Dotted");
+    p["id"] = json!("a.b..c");
+    s.put("Patient/a.b..c", &p).assert_status(201);
 }

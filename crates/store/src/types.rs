@@ -175,7 +175,11 @@ pub(crate) fn now_micros() -> i64 {
 
 /// `[A-Za-z0-9\-.]{1,64}`
 pub fn validate_id(id: &str) -> Result<(), StoreError> {
+    // `.` and `..` fit FHIR's id pattern, but as a URL segment they name the parent path
+    // (RFC 3986 5.2.4): `Patient/..` would be unreachable and its Location point elsewhere.
     let ok = !id.is_empty()
+        && id != "."
+        && id != ".."
         && id.len() <= 64
         && id
             .bytes()

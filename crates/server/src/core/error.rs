@@ -201,7 +201,7 @@ impl From<StoreError> for FhirError {
                 })
             }
             StoreError::MultipleMatches { count } => FhirError::PreconditionFailed(format!(
-                "{count} resources match the conditional criteria; exactly one is required"
+                "at least {count} resources match the conditional criteria; exactly one is required"
             )),
             StoreError::Duplicate(m) => FhirError::Conflict(m),
             StoreError::InvalidId(id) => {

@@ -2,7 +2,7 @@
 
 use super::call::{blocking, read_body, Call};
 use super::negotiate::{self, Output};
-use super::response;
+use super::response::{self, WriteOutcome};
 use super::AppState;
 use crate::core::conditional::Created;
 use crate::core::subset::Subset;
@@ -124,9 +124,14 @@ pub async fn create(
     match blocking(move || fhir.create_if_none_exist(&ctx, &resource_type, &body, &criteria)).await
     {
         Ok(Created::New(w)) => written(&call, &w, true),
-        Ok(Created::Existing(r)) => {
-            response::written(&call.ctx, &r, false, &[], call.prefer, call.output)
-        }
+        Ok(Created::Existing(r)) => response::written(
+            &call.ctx,
+            &r,
+            WriteOutcome::Matched,
+            &[],
+            call.prefer,
+            call.output,
+        ),
         Err(e) => call.fail(&e),
     }
 }
@@ -530,10 +535,15 @@ pub async fn bundle(req: HttpRequest, state: Data<AppState>, payload: Payload) -
 
 /// A stored write's answer (`Prefer: return=...`, with validation warnings if asked for).
 fn written(call: &Call, w: &Written, created: bool) -> HttpResponse {
+    let outcome = if created {
+        WriteOutcome::Created
+    } else {
+        WriteOutcome::Updated
+    };
     response::written(
         &call.ctx,
         &w.resource,
-        created,
+        outcome,
         &w.warnings,
         call.prefer,
         call.output,

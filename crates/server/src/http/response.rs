@@ -73,15 +73,25 @@ pub fn not_modified(ctx: &RequestContext, r: &StoredResource) -> HttpResponse {
     builder.finish()
 }
 
+/// What a write did, for its status and its `Prefer: return=OperationOutcome` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Created,
+    Updated,
+    /// A conditional create whose criteria matched: nothing was written.
+    Matched,
+}
+
 /// A create or update: 201 with Location, or 200; the body as `Prefer: return` asks.
 pub fn written(
     ctx: &RequestContext,
     r: &StoredResource,
-    created: bool,
+    outcome: WriteOutcome,
     warnings: &[Issue],
     prefer: Prefer,
     output: Output,
 ) -> HttpResponse {
+    let created = outcome == WriteOutcome::Created;
     let mut builder = if created {
         HttpResponse::Created()
     } else {
@@ -97,11 +107,14 @@ pub fn written(
             .content_type(FHIR_JSON)
             .body(body_text(r.body.clone(), output)),
         Return::OperationOutcome => {
-            let verb = if created { "created" } else { "updated" };
-            let mut oo = information(&format!(
-                "{}/{} {verb} as version {}",
-                r.resource_type, r.id, r.version
-            ));
+            let (t, id, v) = (&r.resource_type, &r.id, r.version);
+            let mut oo = information(&match outcome {
+                WriteOutcome::Created => format!("{t}/{id} created as version {v}"),
+                WriteOutcome::Updated => format!("{t}/{id} updated as version {v}"),
+                WriteOutcome::Matched => format!(
+                    "{t}/{id} (version {v}) matches the If-None-Exist criteria; nothing was written"
+                ),
+            });
             if let Some(issues) = oo.get_mut("issue").and_then(Value::as_array_mut) {
                 issues.extend(warnings.iter().map(Issue::to_json));
             }

@@ -38,7 +38,11 @@ enum Outcome {
         created: bool,
     },
     Deleted,
-    Read(StoredResource),
+    /// `head`: a HEAD entry, answered without the resource.
+    Read {
+        resource: StoredResource,
+        head: bool,
+    },
     NotModified(StoredResource),
     /// A search entry's searchset Bundle.
     Searched(String),
@@ -750,7 +754,10 @@ fn execute(
             Ok(if hit {
                 Outcome::NotModified(stored)
             } else {
-                Outcome::Read(stored)
+                Outcome::Read {
+                    resource: stored,
+                    head: p.head,
+                }
             })
         }
     }
@@ -764,7 +771,7 @@ fn write_outcome(
 ) {
     match outcome {
         Outcome::Written { resource, .. }
-        | Outcome::Read(resource)
+        | Outcome::Read { resource, .. }
         | Outcome::NotModified(resource) => {
             let (status, body) = match outcome {
                 Outcome::Written { created: true, .. } => {
@@ -772,6 +779,7 @@ fn write_outcome(
                 }
                 Outcome::Written { .. } => ("200 OK", entry_return == EntryReturn::Representation),
                 Outcome::NotModified(_) => ("304 Not Modified", false),
+                Outcome::Read { head, .. } => ("200 OK", !head),
                 _ => ("200 OK", true),
             };
             let full_url = format!(

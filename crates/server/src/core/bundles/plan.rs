@@ -59,6 +59,8 @@ pub struct Planned {
     /// `if_match` is the version a PATCH was applied to, not one the client sent: losing it
     /// to a concurrent write is a 409 to retry, not a 412.
     pub implied_if_match: bool,
+    /// A HEAD entry: answered like GET, without the resource.
+    pub head: bool,
 }
 
 /// What the criteria of a conditional update or delete matched when the Bundle was planned.
@@ -370,6 +372,7 @@ pub fn plan_entry(
         conditional: None,
         patch,
         implied_if_match: false,
+        head: method == "HEAD",
     })
 }
 
