@@ -1215,6 +1215,37 @@ fn oid_and_absolute_full_urls_are_rewritten(s: &Server) {
         location_ref(&e[1]).as_str(),
         "{cond}"
     );
+    // Entries with RESTful fullUrls: a relative reference resolves against the entry's own
+    // base, a version-specific one keeps its version, and uri values and narrative links
+    // that name an entry are replaced too (http.html#trules).
+    let base = "http://example.org/fhir";
+    let mut condition = condition_of("Patient/tmp1");
+    condition["asserter"] = json!({"reference": format!("{base}/Patient/tmp1/_history/1")});
+    condition["extension"] = json!([{"url": "http://example.org/ext",
+        "valueUri": format!("{base}/Patient/tmp1")}]);
+    condition["text"] = json!({"status": "generated", "div": format!(
+        "<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"{base}/Patient/tmp1\">patient</a></div>")});
+    let entries = vec![
+        post_entry(&format!("{base}/Patient/tmp1"), patient("RestfulPatient")),
+        post_entry(&format!("{base}/Condition/c1"), condition),
+    ];
+    let b = transact(s, entries);
+    let e = b["entry"].as_array().unwrap();
+    let patient_ref = location_ref(&e[0]);
+    let cond = s.get(&location_ref(&e[1])).json();
+    assert_eq!(cond["subject"]["reference"], patient_ref.as_str(), "{cond}");
+    assert_eq!(
+        cond["asserter"]["reference"],
+        format!("{patient_ref}/_history/1"),
+        "{cond}"
+    );
+    assert_eq!(
+        cond["extension"][0]["valueUri"],
+        patient_ref.as_str(),
+        "{cond}"
+    );
+    let div = cond["text"]["div"].as_str().unwrap();
+    assert!(div.contains(&format!("href=\"{patient_ref}\"")), "{div}");
 }
 
 fn entries_may_reference_resources_put_in_the_same_transaction(s: &Server) {

@@ -496,7 +496,8 @@ impl Fhir {
         let Some(mut resource) = p.resource.take() else {
             return Ok(None);
         };
-        rewrite::rewrite(&mut resource, identities).map_err(|urn| {
+        let ids = rewrite::Identities::new(identities, p.full_url.as_deref());
+        rewrite::rewrite(&mut resource, &ids).map_err(|urn| {
             FhirError::bad_request(format!("the reference {urn} names no entry of this bundle"))
         })?;
         rewrite::conditional_references(&mut resource, &mut |resource_type, criteria| {
