@@ -2547,6 +2547,12 @@ fn lenient_handling_still_refuses_unsupported_modifiers(s: &Server) {
         assert_eq!(r.status, 400, "{path}: {}", r.body);
     }
     s.get("?_type=Patient&family=muller").assert_status(200);
+    // Empty parameters are ignored in either mode (search.html#errors).
+    assert_eq!(
+        count(s, "Patient?family=&_sort=&gender="),
+        count(s, "Patient")
+    );
+    assert_eq!(count(s, "Patient?family=muller&family="), 3);
     // An unknown parameter is still ignored, with a warning.
     let r = s
         .req("GET", "Patient?nonsense=1&family=muller")

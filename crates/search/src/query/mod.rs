@@ -74,7 +74,9 @@ where
     };
     for (name, value) in pairs {
         let (name, value) = (name.as_ref(), value.as_ref());
-        if NON_SEARCH.contains(&name) {
+        // "Empty parameters are not an error - they are just ignored by the server"
+        // (search.html#errors).
+        if NON_SEARCH.contains(&name) || value.is_empty() {
             continue;
         }
         let outcome = if result::is_result_param(name) {

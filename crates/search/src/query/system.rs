@@ -48,6 +48,10 @@ where
     let mut includes = (Vec::new(), Vec::new());
     let mut elements = Vec::new();
     for (i, (name, value)) in pairs.iter().enumerate() {
+        // Empty parameters are ignored (search.html#errors), as for a type's search.
+        if value.is_empty() && name != "_type" {
+            continue;
+        }
         let outcome = if name == "_type" {
             Ok(())
         } else if name.starts_with("_include") || name.starts_with("_revinclude") {
