@@ -1,10 +1,10 @@
 //! Decimal values with the range implied by their written precision: `100` covers
-//! [99.5, 100.5], `5.40` covers [5.395, 5.405], `1e2` covers [50, 150].
+//! [99.5, 100.5), `5.40` covers [5.395, 5.405), `1e2` covers [50, 150).
 
 use thiserror::Error;
 
-/// A decimal as written, with its value and precision range (both ends inclusive here;
-/// search.html treats the upper end as exclusive, which no f64 comparison can tell apart).
+/// A decimal as written, with its value and precision range: `low` inclusive, `high`
+/// exclusive (search.html#number), which the comparisons in `query::semantics` apply.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecimalRange {
     pub value: f64,

@@ -112,18 +112,21 @@ pub fn date_match(prefix: Prefix, low: i64, high: i64, now: i64) -> RangeMatch<i
 /// The bounds a number or quantity search value puts on the `value` column.
 pub fn number_match(prefix: Prefix, value: f64, low: f64, high: f64) -> RangeMatch<f64> {
     use {Cmp::*, Column::*};
+    // The implicit range of the written precision excludes its upper end (search.html#number:
+    // `100` is 99.5 <= value < 100.5).
+    let implicit = |lo: f64, hi: f64| vec![bound(Value, Ge, lo), bound(Value, Lt, hi)];
     let within = |lo: f64, hi: f64| vec![bound(Value, Ge, lo), bound(Value, Le, hi)];
     match prefix {
-        Prefix::Eq => RangeMatch::all(within(low, high)),
+        Prefix::Eq => RangeMatch::all(implicit(low, high)),
         Prefix::Ne => RangeMatch {
             negated: true,
-            all: within(low, high),
+            all: implicit(low, high),
         },
         Prefix::Gt => RangeMatch::all(vec![bound(Value, Gt, value)]),
         Prefix::Lt => RangeMatch::all(vec![bound(Value, Lt, value)]),
         Prefix::Ge => RangeMatch::all(vec![bound(Value, Ge, value)]),
         Prefix::Le => RangeMatch::all(vec![bound(Value, Le, value)]),
-        Prefix::Sa => RangeMatch::all(vec![bound(Value, Gt, high)]),
+        Prefix::Sa => RangeMatch::all(vec![bound(Value, Ge, high)]),
         Prefix::Eb => RangeMatch::all(vec![bound(Value, Lt, low)]),
         Prefix::Ap => {
             let slack = (value.abs() * 0.1).max(high - low);
@@ -191,13 +194,14 @@ mod tests {
     fn number_prefix_boundaries() {
         use Prefix::*;
         let m = |p, v| number_match(p, 100.0, 99.5, 100.5).holds(v, v, v);
-        assert!(m(Eq, 99.5) && m(Eq, 100.5) && !m(Eq, 100.6));
-        assert!(m(Ne, 101.0) && !m(Ne, 100.2));
+        // [99.5, 100.5): the upper end is excluded (search.html#number).
+        assert!(m(Eq, 99.5) && m(Eq, 100.49) && !m(Eq, 100.5) && !m(Eq, 99.4));
+        assert!(m(Ne, 101.0) && m(Ne, 100.5) && !m(Ne, 100.2));
         assert!(m(Gt, 100.1) && !m(Gt, 100.0));
         assert!(m(Ge, 100.0) && !m(Ge, 99.9));
         assert!(m(Lt, 99.9) && !m(Lt, 100.0));
         assert!(m(Le, 100.0) && !m(Le, 100.1));
-        assert!(m(Sa, 100.6) && !m(Sa, 100.5));
+        assert!(m(Sa, 100.6) && m(Sa, 100.5) && !m(Sa, 100.4));
         assert!(m(Eb, 99.4) && !m(Eb, 99.5));
         assert!(m(Ap, 109.0) && !m(Ap, 111.0));
     }
