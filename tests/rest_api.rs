@@ -1675,6 +1675,11 @@ fn history_of_update_as_create_says_put(s: &Server) {
     let history = s.history_all("Patient/put-created-1/_history");
     assert_eq!(history[0]["request"]["method"], "PUT");
     assert_eq!(history[0]["request"]["url"], "Patient/put-created-1");
+    // It created the resource, as the PUT's own 201 said.
+    assert_eq!(history[0]["response"]["status"], "201 Created");
+    s.put("Patient/put-created-1", &p).assert_status(200);
+    let history = s.history_all("Patient/put-created-1/_history");
+    assert_eq!(history[0]["response"]["status"], "200 OK");
 }
 
 /// Seconds since the epoch of a FHIR instant in UTC (`2026-11-22T00:17:49.470247Z`).

@@ -122,8 +122,10 @@ impl Fhir {
             };
             let etag = format!("W/\"{}\"", e.version);
             let last_modified = format_instant(e.last_updated);
+            // A PUT that wrote version 1 created the resource (update-as-create).
             let status = match e.method() {
                 "POST" => "201 Created",
+                "PUT" if e.version == 1 => "201 Created",
                 "DELETE" => "204 No Content",
                 _ => "200 OK",
             };

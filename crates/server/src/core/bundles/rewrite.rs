@@ -17,14 +17,28 @@ pub struct Identities<'a> {
     /// (`http://example.org/fhir/Condition/c1` -> `http://example.org/fhir/`): a relative
     /// reference in it means that base + the reference.
     pub base: Option<&'a str>,
+    /// The schemes of the identities (`urn:`, `http:`): a narrative without any of them
+    /// links to no entry and is not scanned.
+    schemes: Vec<&'a str>,
 }
 
 impl<'a> Identities<'a> {
     pub fn new(map: &'a HashMap<String, String>, full_url: Option<&'a str>) -> Self {
+        let mut schemes: Vec<&str> = map
+            .keys()
+            .filter_map(|k| k.find(':').map(|at| &k[..=at]))
+            .collect();
+        schemes.sort_unstable();
+        schemes.dedup();
         Identities {
             map,
             base: full_url.and_then(restful_base),
+            schemes,
         }
+    }
+
+    fn may_link(&self, div: &str) -> bool {
+        self.schemes.iter().any(|s| div.contains(s))
     }
 
     /// The assigned `Type/id` (with the version suffix kept) that `reference` names.
@@ -90,7 +104,7 @@ pub fn rewrite(value: &mut Value, ids: &Identities<'_>) -> Result<(), String> {
                             *uri = local.clone();
                         }
                     }
-                    ("div", Value::String(div)) => {
+                    ("div", Value::String(div)) if ids.may_link(div) => {
                         if let Some(rewritten) = rewrite_narrative_links(div, ids.map) {
                             *div = rewritten;
                         }
